@@ -1,0 +1,48 @@
+"""The Celery app, its queues and the beat schedule."""
+
+import os
+from enum import StrEnum
+
+from celery import Celery
+from kombu import Queue as KombuQueue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prow.settings")
+
+
+class Queue(StrEnum):
+    # Split by kind of work so each can be scaled without code changes:
+    # webhooks are user-visible and must stay fast, while pod work and Tide
+    # may block on remote APIs.
+    DEFAULT = "prow"
+    HOOK = "hook"
+    JOBS = "jobs"
+    TIDE = "tide"
+    PERIODIC = "periodic"
+
+
+app = Celery("prow")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_default_queue = Queue.DEFAULT
+# A worker started without -Q consumes every queue, so one worker is enough
+# for a small installation.
+app.conf.task_queues = [KombuQueue(q.value) for q in Queue]
+app.conf.task_routes = {
+    "hook.tasks.*": {"queue": Queue.HOOK},
+    "jobs.tasks.*": {"queue": Queue.JOBS},
+    "tide.tasks.*": {"queue": Queue.TIDE},
+}
+app.autodiscover_tasks(["prow.config", "hook", "jobs", "tide", "deck"])
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender, **kwargs):
+    from django.conf import settings
+
+    # Watching the files is cheap (two small reads) and a ConfigMap update
+    # should be live within seconds; expiry keeps a backlog from piling up.
+    sender.add_periodic_task(
+        settings.PROW_CONFIG_WATCH_SECONDS,
+        sender.signature("prow.config.tasks.sync_config_files"),
+        name="config: load changed config files",
+        expires=settings.PROW_CONFIG_WATCH_SECONDS,
+    )
