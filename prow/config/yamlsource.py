@@ -1,0 +1,123 @@
+"""YAML text to Python data, remembering the line every key and item came from.
+
+Errors found later (by pydantic or by the semantic checks) are reported as a
+path such as ("presubmits", "org/repo", 0, "spec"); the LineMap turns that
+path back into the line a person has to edit.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+class YAMLSyntaxError(ValueError):
+    def __init__(self, line: int | None, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class LineMap:
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of path, or of its nearest ancestor that exists in the file
+        (a missing field is reported where its parent is)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+@dataclass
+class DuplicateKey:
+    path: Path
+    line: int
+    first_line: int
+    same_value: bool
+
+
+@dataclass
+class Parsed:
+    data: dict[str, Any]
+    lines: LineMap
+    duplicates: list[DuplicateKey]
+
+
+def parse(text: str) -> Parsed:
+    """Parse one YAML document whose top level is a mapping (or empty)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Parsed({}, LineMap({(): 1}), [])
+        lines = LineMap({(): node.start_mark.line + 1})
+        duplicates: list[DuplicateKey] = []
+        _walk(node, (), lines, duplicates)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        reason = exc.problem or str(exc)
+        if exc.context:
+            reason = f"{reason} ({exc.context})"
+        raise YAMLSyntaxError(line, f"invalid YAML: {reason}") from exc
+    except yaml.YAMLError as exc:
+        raise YAMLSyntaxError(None, f"invalid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise YAMLSyntaxError(
+            lines.line_of(()),
+            f"the top level must be a mapping of keys, not a {type(data).__name__}",
+        )
+    return Parsed(data, lines, duplicates)
+
+
+def _walk(node, path: Path, lines: LineMap, duplicates: list[DuplicateKey]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, tuple[int, Any]] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or key == "<<":
+                continue
+            child = (*path, key)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                first_line, first_value = seen[key]
+                duplicates.append(
+                    DuplicateKey(
+                        child,
+                        line,
+                        first_line,
+                        _shape(first_value) == _shape(value_node),
+                    )
+                )
+            else:
+                seen[key] = (line, value_node)
+                lines.lines[child] = line
+            _walk(value_node, child, lines, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            lines.lines.setdefault(child, item.start_mark.line + 1)
+            _walk(item, child, lines, duplicates)
+
+
+def _shape(node) -> Any:
+    """A comparable form of a node, to tell a harmless repeated key from a
+    conflicting one."""
+    if isinstance(node, yaml.ScalarNode):
+        return (node.tag, node.value)
+    if isinstance(node, yaml.SequenceNode):
+        return ("seq", tuple(_shape(n) for n in node.value))
+    if isinstance(node, yaml.MappingNode):
+        return ("map", tuple((_shape(k), _shape(v)) for k, v in node.value))
+    return None
