@@ -1,0 +1,8 @@
+from django.urls import path
+
+from deck import views
+
+app_name = "deck"
+urlpatterns = [
+    path("", views.index, name="index"),
+]

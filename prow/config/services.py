@@ -1,0 +1,136 @@
+"""Writing config versions: from the admin, the API, the command line, files."""
+
+import logging
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from prow.config.models import ConfigVersion
+from prow.config.validation import ValidationResult, validate
+
+logger = logging.getLogger(__name__)
+
+# Any constant works; it names the lock that serialises config writers
+# across processes on PostgreSQL.
+_ADVISORY_LOCK_ID = 0x70726F77
+
+
+class ConfigInvalid(Exception):
+    def __init__(self, result: ValidationResult):
+        self.result = result
+        super().__init__("; ".join(str(e) for e in result.errors))
+
+
+def _lock_config_writes() -> None:
+    # SQLite serialises writers itself (transactions start IMMEDIATE).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_ID])
+
+
+def config_version_create(
+    *,
+    config_yaml: str,
+    plugins_yaml: str,
+    source: str,
+    author=None,
+    comment: str = "",
+) -> ConfigVersion:
+    """Validate both texts and store them as the new active version.
+
+    Raises ConfigInvalid, storing nothing, when either text has errors.
+    """
+    result = validate(config_yaml, plugins_yaml)
+    if not result.ok:
+        raise ConfigInvalid(result)
+    with transaction.atomic():
+        _lock_config_writes()
+        return ConfigVersion.objects.create(
+            config_yaml=config_yaml,
+            plugins_yaml=plugins_yaml,
+            content_hash=ConfigVersion.hash_texts(config_yaml, plugins_yaml),
+            source=source,
+            author=author if author is not None and author.is_authenticated else None,
+            author_name=getattr(author, "username", "") or "",
+            comment=comment,
+            warnings=[str(w) for w in result.warnings],
+        )
+
+
+def config_rollback(*, version: ConfigVersion, author=None) -> ConfigVersion:
+    """Make an old version's text active again, as a new version."""
+    return config_version_create(
+        config_yaml=version.config_yaml,
+        plugins_yaml=version.plugins_yaml,
+        source=ConfigVersion.Source.ROLLBACK,
+        author=author,
+        comment=f"Rollback to version {version.pk}",
+    )
+
+
+def read_config_files(config_path: str, plugins_path: str) -> tuple[str, str]:
+    """Both files' text. A path that is not set reads as empty."""
+    texts = []
+    for path in (config_path, plugins_path):
+        texts.append(Path(path).read_text(encoding="utf-8") if path else "")
+    return texts[0], texts[1]
+
+
+_last_rejected_hash: str | None = None
+
+
+def config_sync_files(*, config_path: str, plugins_path: str) -> ConfigVersion | None:
+    """Import the files if they changed since they were last imported.
+
+    Compares against the newest version that came from the files, not the
+    active one, so edits made in the admin are not overwritten by a file
+    that has not changed. Files are read by path every time, which also
+    follows the symlink swap a Kubernetes ConfigMap update makes.
+    """
+    global _last_rejected_hash
+    try:
+        config_yaml, plugins_yaml = read_config_files(config_path, plugins_path)
+    except OSError as exc:
+        logger.error("config files unreadable, keeping the active config: %s", exc)
+        return None
+    content_hash = ConfigVersion.hash_texts(config_yaml, plugins_yaml)
+    last_file = (
+        ConfigVersion.objects.filter(source=ConfigVersion.Source.FILE)
+        .order_by("-pk")
+        .values_list("content_hash", flat=True)
+        .first()
+    )
+    if content_hash == last_file:
+        return None
+    try:
+        with transaction.atomic():
+            _lock_config_writes()
+            # Another process may have imported the same change meanwhile.
+            if (
+                ConfigVersion.objects.filter(
+                    source=ConfigVersion.Source.FILE, content_hash=content_hash
+                )
+                .filter(
+                    pk=ConfigVersion.objects.filter(source=ConfigVersion.Source.FILE)
+                    .order_by("-pk")
+                    .values("pk")[:1]
+                )
+                .exists()
+            ):
+                return None
+            version = config_version_create(
+                config_yaml=config_yaml,
+                plugins_yaml=plugins_yaml,
+                source=ConfigVersion.Source.FILE,
+                comment=f"Loaded from {config_path} and {plugins_path}",
+            )
+    except ConfigInvalid as exc:
+        if content_hash != _last_rejected_hash:
+            _last_rejected_hash = content_hash
+            logger.error(
+                "config files rejected, keeping the active config:\n%s",
+                "\n".join(str(e) for e in exc.result.errors),
+            )
+        return None
+    logger.info("config version %s loaded from files", version.pk)
+    return version

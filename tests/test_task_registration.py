@@ -1,0 +1,29 @@
+"""Task names are part of the contract with messages already queued: a rename
+strands them, so every change to this list is deliberate."""
+
+from prow.celery import Queue, app
+
+
+def test_registered_task_names():
+    app.loader.import_default_modules()
+    ours = sorted(
+        name
+        for name in app.tasks
+        if name.split(".")[0] in {"prow", "hook", "jobs", "tide", "deck"}
+    )
+    assert ours == [
+        "prow.config.tasks.active_version",
+        "prow.config.tasks.sync_config_files",
+    ]
+
+
+def test_tasks_default_to_late_acknowledgement():
+    app.loader.import_default_modules()
+    task = app.tasks["prow.config.tasks.sync_config_files"]
+    assert task.acks_late is True
+    assert task.reject_on_worker_lost is True
+
+
+def test_every_queue_is_consumed_by_a_default_worker():
+    assert {q.name for q in app.conf.task_queues} == {q.value for q in Queue}
+    assert app.conf.task_routes["hook.tasks.*"] == {"queue": Queue.HOOK}
