@@ -62,6 +62,8 @@ def test_make_run_serves_the_system_and_follows_config_files(tmp_path):
             assert "echo-test" in home
             assert (tmp_path / "data" / "prow.sqlite3").exists()
             assert (tmp_path / "data" / "admin_password").exists()
+            # The embedded broker keeps all its files under the data folder.
+            assert (tmp_path / "data" / "broker" / "control").is_dir()
 
             # beat notices the edited file, a worker imports it, and the web
             # process shows it: three processes, no restart.
