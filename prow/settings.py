@@ -195,6 +195,29 @@ else:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
     }
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND") or None
+
+# The shared cache (GitHub ETags, trust answers, counters): Redis when the
+# broker is Redis or PROW_CACHE_URL says so, else files under the data folder
+# so the processes of the embedded setup still share it.
+PROW_CACHE_URL = env("PROW_CACHE_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
+if PROW_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": PROW_CACHE_URL,
+            "KEY_PREFIX": "prow",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -216,6 +239,28 @@ PROW_CONFIG_WATCH_SECONDS = env_float("PROW_CONFIG_WATCH_SECONDS", 5.0)
 # whether a newer version exists: the bound on how stale any reader can be.
 PROW_CONFIG_CACHE_SECONDS = env_float("PROW_CONFIG_CACHE_SECONDS", 2.0)
 
+# Webhook handling. A delivery not handled this long after it arrived (the
+# broker was down) is enqueued again by the sweeper; one whose worker has been
+# silent this long (killed) is taken over. The second must exceed the hook
+# tasks' hard time limit, so a live worker is never taken over.
+PROW_HOOK_SWEEP_SECONDS = env_float("PROW_HOOK_SWEEP_SECONDS", 30.0)
+PROW_HOOK_SWEEP_AFTER_SECONDS = env_float("PROW_HOOK_SWEEP_AFTER_SECONDS", 60.0)
+PROW_HOOK_STALE_SECONDS = env_float("PROW_HOOK_STALE_SECONDS", 180.0)
+PROW_HOOK_TASK_TIME_LIMIT = env_int("PROW_HOOK_TASK_TIME_LIMIT", 120)
+CELERY_TASK_ANNOTATIONS = {
+    "hook.tasks.handle_delivery": {
+        "time_limit": PROW_HOOK_TASK_TIME_LIMIT,
+        "soft_time_limit": PROW_HOOK_TASK_TIME_LIMIT - 10,
+    }
+}
+if PROW_HOOK_STALE_SECONDS <= PROW_HOOK_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "PROW_HOOK_STALE_SECONDS must exceed PROW_HOOK_TASK_TIME_LIMIT, or a live "
+        "worker's delivery could be taken over by another"
+    )
+# GitHub caps webhook payloads at 25 MB.
+PROW_HOOK_MAX_BODY_BYTES = env_int("PROW_HOOK_MAX_BODY_BYTES", 25 * 1024 * 1024)
+
 # Secrets come from files only; their contents are never logged.
 PROW_HMAC_SECRET_FILE = env("PROW_HMAC_SECRET_FILE")
 PROW_GITHUB_TOKEN_PATH = env("PROW_GITHUB_TOKEN_PATH")
@@ -234,6 +279,13 @@ def _graphql_endpoint(rest: str) -> str:
 
 
 PROW_GITHUB_GRAPHQL_ENDPOINT = _graphql_endpoint(PROW_GITHUB_ENDPOINT)
+# A GitHub App instead of a token: its id and private key file; the
+# installation for each org is looked up and its tokens refreshed.
+PROW_GITHUB_APP_ID = env("PROW_GITHUB_APP_ID")
+PROW_GITHUB_APP_PRIVATE_KEY_PATH = env("PROW_GITHUB_APP_PRIVATE_KEY_PATH")
+# The bot's login when no credentials are set (dry mode), so its own comments
+# are still recognised.
+PROW_GITHUB_BOT_LOGIN = env("PROW_GITHUB_BOT_LOGIN")
 KUBECONFIG = env("KUBECONFIG")
 
 PROW_CAT_API_URL = env("PROW_CAT_API_URL", "https://api.thecatapi.com/v1/images/search")

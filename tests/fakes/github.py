@@ -8,6 +8,12 @@ the test seeds and inspects state through plain Python methods::
         fake.add_repo("org", "repo")
         gh = github.Github(base_url=fake.url, auth=github.Auth.Token("t"))
         assert gh.get_repo("org/repo").default_branch == "main"
+
+GitHub App authentication works as on GitHub: ``add_installation`` puts the app
+(``set_app``) in an org; a JWT signed as the app finds the installation and
+mints installation tokens (``ghs_...``, one per call, ``installation_token_ttl``
+seconds long); a request carrying one acts as the app's ``<slug>[bot]`` user
+in that org, until the token expires.
 """
 
 from __future__ import annotations
@@ -51,6 +57,13 @@ LEGACY_PERMISSION = {"maintain": "write", "triage": "read"}
 IGNORED_SEARCH_QUALIFIERS = frozenset({"archived", "in", "sort", "fork"})
 # Repeated qualifiers of these kinds widen the search instead of narrowing it.
 SCOPE_QUALIFIERS = frozenset({"repo", "org", "user"})
+# Endpoints a GitHub App reaches with its JWT, and only those.
+_APP_PATH = re.compile(
+    r"/app(/installations(/\d+(/access_tokens)?)?)?"
+    r"|/(orgs|users)/[^/]+/installation|/repos/[^/]+/[^/]+/installation"
+)
+# The account a /repos/{owner}/... or /orgs/{org}/... path belongs to.
+_OWNER_IN_PATH = re.compile(r"/(?:repos|orgs)/([^/]+)")
 
 
 def _now() -> str:
@@ -82,6 +95,10 @@ class RecordedRequest:
     body: Any
     raw_path: str
     status: int | None = None
+    # Set when the request authenticated as a GitHub App installation (its
+    # id) or as the App itself (the JWT's claims).
+    installation: int | None = None
+    jwt_claims: dict[str, Any] | None = None
 
 
 Req = RecordedRequest
@@ -232,6 +249,35 @@ class Repo:
 
 
 @dataclass
+class App:
+    id: int
+    slug: str
+    name: str
+    owner: str
+    # PEM; when set, JWT signatures are verified against it.
+    public_key: str | None = None
+
+    @property
+    def bot_login(self) -> str:
+        return f"{self.slug}[bot]"
+
+
+@dataclass
+class Installation:
+    id: int
+    account: str
+    created_at: str = field(default_factory=_now)
+
+
+@dataclass
+class InstallationToken:
+    token: str
+    installation_id: int
+    expires_at: float
+    jwt_claims: dict[str, Any]
+
+
+@dataclass
 class Fault:
     method: str | None
     path: re.Pattern[str]
@@ -323,6 +369,11 @@ class FakeGitHub:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.set_authenticated_user("bot")
+        self.app = App(1, "fake-app", "Fake App", "fake-app-owner")
+        self._installations: dict[str, Installation] = {}
+        self._installation_tokens: dict[str, InstallationToken] = {}
+        # Lifetime of new installation tokens; GitHub's is one hour.
+        self.installation_token_ttl: float = 3600.0
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -396,6 +447,33 @@ class FakeGitHub:
             state.branches[name] = sha
             if protected:
                 state.protected.add(name)
+
+    def set_app(
+        self,
+        app_id: int,
+        slug: str = "fake-app",
+        owner: str = "fake-app-owner",
+        public_key: str | None = None,
+    ) -> App:
+        """Who GitHub App JWTs must be issued by (``iss``); with ``public_key``
+        (PEM) their RS256 signatures are checked too."""
+        with self._lock:
+            self.app = App(int(app_id), slug, slug.replace("-", " ").title(), owner)
+            self.app.public_key = public_key
+            self.add_user(self.app.bot_login, type="Bot")
+            return self.app
+
+    def add_installation(self, account: str, id: int | None = None) -> Installation:
+        """Install the app in an org (created if unknown) or a user account."""
+        with self._lock:
+            if account not in self._users:
+                self.add_org(account)
+            self.add_user(self.app.bot_login, type="Bot")
+            installation = Installation(
+                id if id is not None else next(self._ids), account
+            )
+            self._installations[account] = installation
+            return installation
 
     def add_org_member(self, org: str, login: str, role: str = "member") -> None:
         with self._lock:
@@ -599,6 +677,23 @@ class FakeGitHub:
                 and (path is None or _path_matches(path, request.path))
             ]
 
+    def installation_tokens(
+        self, installation_id: int | None = None
+    ) -> list[InstallationToken]:
+        """Installation tokens handed out, oldest first."""
+        with self._lock:
+            return [
+                issued
+                for issued in self._installation_tokens.values()
+                if installation_id in (None, issued.installation_id)
+            ]
+
+    def expire_installation_tokens(self) -> None:
+        """Make every token handed out so far expired: GitHub answers 401."""
+        with self._lock:
+            for issued in self._installation_tokens.values():
+                issued.expires_at = min(issued.expires_at, time.time() - 1)
+
     def clear_requests(self) -> None:
         with self._lock:
             self._log.clear()
@@ -691,12 +786,13 @@ class FakeGitHub:
     def _respond(self, request: RecordedRequest, valid_json: bool) -> Reply:
         try:
             self._check_auth(request)
+            self._check_app_auth(request)
             fault = self._take_fault(request)
             if fault is not None:
                 return Reply(fault.status, fault.body, dict(fault.headers))
             if not valid_json:
                 raise ApiError(400, "Problems parsing JSON")
-            return self._dispatch(request)
+            return self._dispatch_as_caller(request)
         except ApiError as error:
             body = _error_body(error.status, error.message, **error.extra)
             return Reply(error.status, body)
@@ -714,6 +810,80 @@ class FakeGitHub:
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() not in {"token", "bearer", "basic"} or not credentials:
             raise ApiError(401, "Bad credentials")
+
+    def _check_app_auth(self, request: RecordedRequest) -> None:
+        """Recognise installation tokens and App JWTs, and hold each to what
+        GitHub lets it reach."""
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        scheme = scheme.lower()
+        app_path = _APP_PATH.fullmatch(request.path.rstrip("/")) is not None
+        if scheme == "token" and credentials.startswith("ghs_"):
+            issued = self._installation_tokens.get(credentials)
+            if issued is None or issued.expires_at <= time.time():
+                raise ApiError(401, "Bad credentials")
+            request.installation = issued.installation_id
+            if app_path or request.path == "/user":
+                raise ApiError(403, "Resource not accessible by integration")
+            account = self._installation_account(issued.installation_id)
+            owner = _OWNER_IN_PATH.match(request.path)
+            if owner is not None and owner.group(1).lower() != account.lower():
+                # An installation sees only its own account's repositories.
+                raise _not_found()
+        elif scheme == "bearer" and credentials.count(".") == 2:
+            request.jwt_claims = self._jwt_claims(credentials)
+            if not app_path:
+                raise ApiError(403, "Resource not accessible by integration")
+        elif app_path:
+            raise ApiError(
+                401, "A JSON web token could not be decoded", errors=["not a JWT"]
+            )
+
+    def _jwt_claims(self, token: str) -> dict[str, Any]:
+        """The claims of an App JWT, or 401 as GitHub answers a bad one."""
+
+        def refuse(reason: str) -> ApiError:
+            return ApiError(401, f"A JSON web token could not be decoded: {reason}")
+
+        try:
+            payload = token.split(".")[1]
+            claims = json.loads(
+                base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            )
+        except (ValueError, IndexError):
+            raise refuse("malformed")
+        now = time.time()
+        if not isinstance(claims, dict) or {"iss", "iat", "exp"} - claims.keys():
+            raise refuse("iss, iat and exp are required")
+        if str(claims["iss"]) != str(self.app.id):
+            raise refuse(f"issuer {claims['iss']} is not app {self.app.id}")
+        if claims["exp"] <= now or claims["exp"] - claims["iat"] > 660:
+            # GitHub refuses expired JWTs and ones valid for over ten minutes.
+            raise refuse("'exp' is too far in the future or in the past")
+        if self.app.public_key is not None:
+            import jwt  # PyJWT, installed with PyGithub; only needed here
+
+            try:
+                jwt.decode(token, self.app.public_key, algorithms=["RS256"])
+            except jwt.InvalidTokenError as error:
+                raise refuse(f"bad signature ({error})")
+        return claims
+
+    def _installation_account(self, installation_id: int) -> str:
+        for account, installation in self._installations.items():
+            if installation.id == installation_id:
+                return account
+        raise _not_found()
+
+    def _dispatch_as_caller(self, request: RecordedRequest) -> Reply:
+        """Dispatch; an installation's request acts as the app's bot user."""
+        if request.installation is None:
+            return self._dispatch(request)
+        user = self.authenticated_user
+        self.authenticated_user = self.app.bot_login
+        try:
+            return self._dispatch(request)
+        finally:
+            self.authenticated_user = user
 
     def _take_fault(self, request: RecordedRequest) -> Fault | None:
         for fault in self._faults:
@@ -1662,6 +1832,101 @@ class FakeGitHub:
             "merged": True,
             "message": "Pull Request successfully merged",
         }
+
+    # =========================================================== handlers: apps
+
+    def _installation_json(self, installation: Installation) -> dict[str, Any]:
+        account = self._users[installation.account]
+        access_tokens_url = self._api(
+            "app", "installations", str(installation.id), "access_tokens"
+        )
+        return {
+            "id": installation.id,
+            "app_id": self.app.id,
+            "app_slug": self.app.slug,
+            "target_id": account.id,
+            "target_type": account.type,
+            "account": self._user_json(installation.account),
+            "access_tokens_url": access_tokens_url,
+            "repositories_url": self._api("installation", "repositories"),
+            "html_url": f"{WEB_URL}/settings/installations/{installation.id}",
+            "repository_selection": "all",
+            "permissions": {"issues": "write", "pull_requests": "write"},
+            "events": [],
+            "created_at": installation.created_at,
+            "updated_at": installation.created_at,
+        }
+
+    def _installation_of(self, account: str) -> Installation:
+        return _found(self._installations.get(account))
+
+    @route("GET", "/app")
+    def _get_app(self, req: Req) -> Any:
+        self._ensure_user(self.app.owner)
+        return {
+            "id": self.app.id,
+            "slug": self.app.slug,
+            "node_id": _node_id("A", self.app.id),
+            "name": self.app.name,
+            "owner": self._user_json(self.app.owner),
+            "description": "",
+            "external_url": f"{WEB_URL}/apps/{self.app.slug}",
+            "html_url": f"{WEB_URL}/apps/{self.app.slug}",
+            "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2020-01-01T00:00:00Z",
+            "permissions": {"issues": "write", "pull_requests": "write"},
+            "events": [],
+        }
+
+    @route("GET", "/app/installations")
+    def _list_installations(self, req: Req) -> Any:
+        installations = list(self._installations.values())
+        return self._page(req, installations, self._installation_json)
+
+    @route("GET", "/app/installations/{installation_id:int}")
+    def _get_installation(self, req: Req, installation_id: str) -> Any:
+        account = self._installation_account(int(installation_id))
+        return self._installation_json(self._installations[account])
+
+    @route("GET", "/orgs/{org}/installation")
+    def _get_org_installation(self, req: Req, org: Org) -> Any:
+        return self._installation_json(self._installation_of(org.login))
+
+    @route("GET", "/users/{login}/installation")
+    def _get_user_installation(self, req: Req, login: str) -> Any:
+        return self._installation_json(self._installation_of(login))
+
+    @route("GET", "/repos/{org}/{repo}/installation")
+    def _get_repo_installation(self, req: Req, repo: Repo) -> Any:
+        return self._installation_json(self._installation_of(repo.org))
+
+    @route("POST", "/app/installations/{installation_id:int}/access_tokens")
+    def _create_installation_token(self, req: Req, installation_id: str) -> Any:
+        installation_id = int(installation_id)
+        self._installation_account(installation_id)
+        serial = str(next(self._ids)).encode()
+        token = (
+            "ghs_" + hashlib.sha256(b"installation-token:" + serial).hexdigest()[:36]
+        )
+        expires_at = time.time() + self.installation_token_ttl
+        issued = InstallationToken(
+            token, installation_id, expires_at, dict(req.jwt_claims or {})
+        )
+        self._installation_tokens[token] = issued
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
+        permissions = _fields(req).get("permissions") or {
+            "issues": "write",
+            "pull_requests": "write",
+        }
+        return Reply(
+            201,
+            {
+                "token": token,
+                "expires_at": expires,
+                "permissions": permissions,
+                "repository_selection": "all",
+            },
+        )
 
     # ========================================================= handlers: search
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 import requests
-from github import Auth, Github, GithubException, GithubRetry
+from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.GithubException import RateLimitExceededException, UnknownObjectException
 
 from tests.fakes.github import SECONDARY_RATE_LIMIT_MESSAGE, FakeGitHub
@@ -675,3 +675,151 @@ def test_server_stops_listening():
 
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/rate_limit", timeout=1)
+
+
+# ------------------------------------------------------------ GitHub App auth
+
+
+@pytest.fixture(scope="module")
+def app_keys():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public.decode()
+
+
+def integration(fake, private_key, app_id=77):
+    return GithubIntegration(
+        auth=Auth.AppAuth(app_id, private_key),
+        base_url=fake.url,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+
+
+def test_app_finds_installation_and_mints_tokens(fake, app_keys):
+    private, public = app_keys
+    fake.set_app(77, slug="prow-app", public_key=public)
+    installation = fake.add_installation("org")
+    app = integration(fake, private)
+
+    assert app.get_app().slug == "prow-app"
+    assert app.get_org_installation("org").id == installation.id
+    assert app.get_repo_installation("org", "repo").id == installation.id
+    first = app.get_access_token(installation.id)
+    second = app.get_access_token(installation.id)
+
+    assert first.token.startswith("ghs_")
+    assert first.token != second.token
+    assert 3500 < first.expires_at.timestamp() - time.time() <= 3600
+    issued = fake.installation_tokens(installation.id)
+    assert [t.token for t in issued] == [first.token, second.token]
+    assert issued[0].jwt_claims["iss"] == "77"
+    mint = fake.requests("POST", f"/app/installations/{installation.id}/access_tokens")
+    assert mint[0].headers["authorization"].startswith("Bearer ey")
+
+
+def test_installation_token_acts_as_the_app_bot_in_its_org(fake, app_keys):
+    private, public = app_keys
+    fake.set_app(77, slug="prow-app", public_key=public)
+    installation = fake.add_installation("org")
+    fake.add_repo("elsewhere", "repo")
+    fake.add_issue("org", "repo", 1)
+    token = integration(fake, private).get_access_token(installation.id).token
+    gh = Github(
+        base_url=fake.url,
+        auth=Auth.Token(token),
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+
+    gh.get_repo("org/repo").get_issue(1).create_comment("hi")
+
+    assert fake.comments("org", "repo", 1)[0].author == "prow-app[bot]"
+    post = fake.requests("POST")[-1]
+    assert (post.installation, post.headers["authorization"]) == (
+        installation.id,
+        f"token {token}",
+    )
+    # Who the fake's token acts as is untouched for other callers.
+    assert fake.authenticated_user == "bot"
+    with pytest.raises(GithubException) as raised:
+        _ = gh.get_user().login
+    assert raised.value.status == 403
+    with pytest.raises(UnknownObjectException):
+        gh.get_repo("elsewhere/repo")
+
+
+def test_expired_or_unknown_installation_token_is_rejected(fake, app_keys):
+    private, public = app_keys
+    fake.set_app(77, public_key=public)
+    installation = fake.add_installation("org")
+    token = integration(fake, private).get_access_token(installation.id).token
+
+    assert api(fake, "/repos/org/repo", headers={"Authorization": f"token {token}"}).ok
+    fake.expire_installation_tokens()
+
+    for candidate in (token, "ghs_unknown"):
+        headers = {"Authorization": f"token {candidate}"}
+        response = api(fake, "/repos/org/repo", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["message"] == "Bad credentials"
+
+
+def test_short_lived_installation_tokens(fake, app_keys):
+    private, _ = app_keys
+    fake.set_app(77)
+    fake.installation_token_ttl = 30
+    installation = fake.add_installation("org")
+
+    issued = integration(fake, private).get_access_token(installation.id)
+
+    assert issued.expires_at.timestamp() - time.time() <= 30
+
+
+def test_app_endpoints_need_a_valid_jwt(fake, app_keys):
+    private, public = app_keys
+    fake.set_app(77, public_key=public)
+    fake.add_installation("org")
+    other_key = make_other_key()
+
+    with pytest.raises(GithubException) as wrong_app:
+        integration(fake, private, app_id=78).get_org_installation("org")
+    with pytest.raises(GithubException) as wrong_key:
+        integration(fake, other_key).get_org_installation("org")
+    plain_token = api(fake, "/orgs/org/installation")
+    with pytest.raises(UnknownObjectException):
+        integration(fake, private).get_org_installation("not-installed")
+
+    assert wrong_app.value.status == 401
+    assert "issuer 78" in wrong_app.value.data["message"]
+    assert wrong_key.value.status == 401
+    assert plain_token.status_code == 401
+    # A JWT opens only the App's own endpoints.
+    jwt_token = Auth.AppAuth(77, private).token
+    response = api(
+        fake, "/repos/org/repo", headers={"Authorization": f"Bearer {jwt_token}"}
+    )
+    assert response.status_code == 403
+
+
+def make_other_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()

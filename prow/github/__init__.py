@@ -1,0 +1,2 @@
+"""The GitHub client (PyGithub underneath): credentials in auth, caching and
+rate limits in transport, the methods the rest of Prow calls in client."""
