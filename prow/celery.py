@@ -46,3 +46,9 @@ def setup_periodic_tasks(sender, **kwargs):
         name="config: load changed config files",
         expires=settings.PROW_CONFIG_WATCH_SECONDS,
     )
+    sender.add_periodic_task(
+        settings.PROW_HOOK_SWEEP_SECONDS,
+        sender.signature("hook.tasks.sweep_deliveries"),
+        name="hook: re-enqueue deliveries not handled in time",
+        expires=settings.PROW_HOOK_SWEEP_SECONDS,
+    )

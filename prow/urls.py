@@ -10,5 +10,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("healthz/ready", health.healthz_ready, name="healthz-ready"),
     path("admin/", admin.site.urls),
+    path("", include("hook.urls")),
     path("", include("deck.urls")),
 ]

@@ -35,3 +35,27 @@ def example_texts() -> tuple[str, str]:
         (EXAMPLES / "config.yaml").read_text(encoding="utf-8"),
         (EXAMPLES / "plugins.yaml").read_text(encoding="utf-8"),
     )
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """A real Celery worker in a thread, consuming the test Redis broker; it
+    needs committed data, hence transactional_db."""
+    from celery.contrib.testing.worker import start_worker
+
+    from prow.celery import app
+
+    app.loader.import_default_modules()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
+
+
+def reset_celery_connections() -> None:
+    """Make the Celery app reconnect using the broker URL in effect now
+    (it keeps a connection and a producer pool per process)."""
+    from prow.celery import app
+
+    # Only dropped, not closed: kombu keeps one pool per broker URL for the
+    # whole process and hands the same one out again.
+    app._pool = None
+    app.amqp._producer_pool = None

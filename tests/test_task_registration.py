@@ -12,6 +12,8 @@ def test_registered_task_names():
         if name.split(".")[0] in {"prow", "hook", "jobs", "tide", "deck"}
     )
     assert ours == [
+        "hook.tasks.handle_delivery",
+        "hook.tasks.sweep_deliveries",
         "prow.config.tasks.active_version",
         "prow.config.tasks.sync_config_files",
     ]

@@ -1,5 +1,6 @@
 """Typed model of the original Prow's plugins.yaml."""
 
+import os
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -62,6 +63,21 @@ KNOWN_PLUGINS = frozenset(
         "yuks",
     }
 )
+
+
+def extra_plugin_modules() -> dict[str, str]:
+    """In-process plugins a deployment adds: PROW_EXTRA_PLUGINS is a comma
+    list of name=dotted.module. Their names are known plugin names too."""
+    extras = {}
+    for item in os.environ.get("PROW_EXTRA_PLUGINS", "").split(","):
+        name, sep, module = item.strip().partition("=")
+        if sep and name.strip() and module.strip():
+            extras[name.strip()] = module.strip()
+    return extras
+
+
+def known_plugins() -> frozenset[str]:
+    return KNOWN_PLUGINS | frozenset(extra_plugin_modules())
 
 
 class Section(BaseModel):

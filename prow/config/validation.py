@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from prow.config import yamlsource
 from prow.config.durations import parse_duration
-from prow.config.plugins_schema import KNOWN_PLUGINS, PluginsConfig
+from prow.config.plugins_schema import PluginsConfig, known_plugins
 from prow.config.regex import compile_go_regex
 from prow.config.schema import JobBase, Periodic, Postsubmit, Presubmit, ProwConfig
 
@@ -728,9 +728,10 @@ def check_plugins(plugins: PluginsConfig, report: _Reporter) -> None:
             _check_repo_key(key, path, report)
         elif not GITHUB_OWNER.match(key):
             report.warning(path, f'"{key}" is not a valid GitHub organization name')
+        known = known_plugins()
         for index, name in enumerate(entry.plugins):
-            if name not in KNOWN_PLUGINS:
-                hint = difflib.get_close_matches(name, KNOWN_PLUGINS, n=1)
+            if name not in known:
+                hint = difflib.get_close_matches(name, known, n=1)
                 suggestion = f' (did you mean "{hint[0]}"?)' if hint else ""
                 report.error(
                     (*list_path, index), f'unknown plugin "{name}"{suggestion}'

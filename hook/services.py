@@ -1,0 +1,266 @@
+"""Webhook deliveries: recording them, handing them to plugins, sweeping.
+
+1. delivery_record stores the webhook (GUID unique) and, after commit,
+   enqueues handle_delivery; a broker that is down only delays the work.
+2. delivery_dispatch runs every enabled plugin's handlers for the event,
+   each in its own transaction, and records per plugin what finished, so a
+   retry or a redelivery never runs a finished plugin twice.
+3. deliveries_sweep re-enqueues what was stored but never handled, and what
+   a dead worker left half done.
+"""
+
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from hook.events import Event, generic_comment
+from hook.models import WebhookDelivery
+from hook.plugins import get_plugin
+from hook.plugins.base import GENERIC_COMMENT, PluginContext, PluginError
+from prow.config.active import active_config
+from prow.github.client import GitHubError, github_client
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookDelivery.Status
+# Events whose author is the bot are not handed to comment handlers: the
+# bot must never answer itself.
+COMMENT_EVENTS = {"issue_comment", "pull_request_review", "pull_request_review_comment"}
+
+
+def _enqueue(delivery_id: int) -> None:
+    from hook.tasks import handle_delivery
+
+    try:
+        handle_delivery.apply_async(
+            (delivery_id,),
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        )
+    except Exception as exc:  # any broker error: the row is safe, the sweeper retries
+        logger.warning(
+            "could not enqueue delivery %s (%s); the sweeper will pick it up",
+            delivery_id,
+            exc,
+        )
+
+
+def delivery_record(*, guid: str, event: str, payload: dict) -> WebhookDelivery:
+    """Store a webhook and schedule its handling once the row is committed.
+
+    A GUID seen before is GitHub's "Redeliver": done stays done; anything
+    else (failed, or never finished) is handled again.
+    """
+    ev = Event(event, guid, payload)
+    handled_here = event == "ping"
+    defaults = {
+        "event": event,
+        "action": ev.action[:64],
+        "org": ev.org[:100],
+        "repo": ev.repo[:100],
+        "sender": ev.sender[:100],
+        "payload": payload,
+        "status": Status.DONE if handled_here else Status.PENDING,
+        "finished_at": timezone.now() if handled_here else None,
+    }
+    with transaction.atomic():
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            guid=guid, defaults=defaults
+        )
+        if created:
+            if not handled_here:
+                transaction.on_commit(lambda: _enqueue(delivery.pk), robust=True)
+            return delivery
+        if delivery.status == Status.DONE:
+            logger.info("delivery %s redelivered but already handled", guid)
+            return delivery
+        WebhookDelivery.objects.filter(pk=delivery.pk).exclude(
+            status=Status.PROCESSING
+        ).update(status=Status.PENDING)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            redeliveries=delivery.redeliveries + 1
+        )
+        # A duplicate message is harmless: only one worker wins the claim.
+        transaction.on_commit(lambda: _enqueue(delivery.pk), robust=True)
+    delivery.refresh_from_db()
+    return delivery
+
+
+class RetryLater(Exception):
+    """Some plugin hit a transient error; handle the delivery again later."""
+
+    def __init__(self, message: str, countdown: float | None = None):
+        super().__init__(message)
+        self.countdown = countdown
+
+
+@dataclass
+class _Outcome:
+    ok: bool
+    transient: bool = False
+    countdown: float | None = None
+    error: str = ""
+
+
+def stale_before():
+    return timezone.now() - timedelta(seconds=settings.PROW_HOOK_STALE_SECONDS)
+
+
+def delivery_dispatch(delivery_id: int) -> None:
+    """Handle one delivery if this worker can claim it; idempotent."""
+    if not WebhookDelivery.claim(delivery_id, stale_before()):
+        logger.info("delivery %s is done or being handled elsewhere", delivery_id)
+        return
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    log = logging.LoggerAdapter(logger, {"guid": delivery.guid})
+    results = dict(delivery.plugin_results)
+    errors: list[str] = []
+    retry_countdowns: list[float] = []
+    for name, handler, payload in _work(delivery):
+        if results.get(name) == "ok":
+            continue
+        outcome = _run_plugin(delivery, name, handler, payload, results, log)
+        if not outcome.ok:
+            results[name] = outcome.error
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                plugin_results=results
+            )
+            errors.append(f"{name}: {outcome.error}")
+            if outcome.transient:
+                retry_countdowns.append(outcome.countdown or 0)
+    finished = timezone.now()
+    if errors:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=Status.FAILED,
+            last_error="\n".join(errors)[:10000],
+            finished_at=finished,
+        )
+        if retry_countdowns:
+            raise RetryLater("; ".join(errors), max(retry_countdowns) or None)
+        return
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=Status.DONE, last_error="", finished_at=finished
+    )
+
+
+def _work(delivery: WebhookDelivery):
+    """(result key, handler, event object) for every enabled plugin handler
+    that applies to this delivery, in the config's plugin order."""
+    event = Event(delivery.event, delivery.guid, delivery.payload)
+    if not delivery.org:
+        return []
+    active = active_config()
+    comment = generic_comment(event)
+    names = active.plugins.plugins_for(delivery.org, delivery.repo)
+    if not names:
+        return []
+    bot = _bot_login(delivery.org)
+    from_bot = bool(bot) and (
+        (comment is not None and comment.user.lower() == bot.lower())
+        or (delivery.event in COMMENT_EVENTS and delivery.sender.lower() == bot.lower())
+    )
+    work = []
+    for name in names:
+        plugin = get_plugin(name)
+        if plugin is None:
+            continue  # known to the config, not implemented here
+        handler = plugin.handlers.get(delivery.event)
+        if handler is not None and not (from_bot and delivery.event in COMMENT_EVENTS):
+            work.append((f"{name}:{delivery.event}", handler, event))
+        handler = plugin.handlers.get(GENERIC_COMMENT)
+        if handler is not None and comment is not None and not from_bot:
+            work.append((f"{name}:{GENERIC_COMMENT}", handler, comment))
+    return work
+
+
+def _bot_login(org: str) -> str:
+    try:
+        return github_client(org).bot_login
+    except GitHubError as exc:
+        logger.warning("cannot learn the bot's login: %s", exc)
+        return ""
+
+
+def _run_plugin(delivery, name, handler, payload, results, log) -> _Outcome:
+    active = active_config()
+    ctx = PluginContext(
+        org=delivery.org,
+        repo=delivery.repo,
+        guid=delivery.guid,
+        config=active.config,
+        plugins=active.plugins,
+        github=github_client(delivery.org),
+        logger=log,
+    )
+    try:
+        # The plugin's database writes and the note that it finished commit
+        # together: a worker killed in between leaves neither, so the retry
+        # does the work exactly once.
+        with transaction.atomic():
+            handler(ctx, payload)
+            results[name] = "ok"
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                plugin_results=results
+            )
+    except (GitHubError, PluginError) as exc:
+        log.warning("plugin %s failed on delivery %s: %s", name, delivery.guid, exc)
+        return _Outcome(
+            False,
+            transient=not exc.permanent,
+            # A rate limit says how long to wait; honour it.
+            countdown=getattr(exc, "retry_after", None),
+            error=str(exc),
+        )
+    except Exception as exc:
+        # A bug in one plugin must not stop the others.
+        log.error(
+            "plugin %s crashed on delivery %s:\n%s",
+            name,
+            delivery.guid,
+            traceback.format_exc(),
+        )
+        return _Outcome(False, error=f"{type(exc).__name__}: {exc}")
+    return _Outcome(True)
+
+
+def deliveries_sweep(*, limit: int = 500) -> int:
+    """Re-enqueue deliveries stored but not handled in time: the broker was
+    down when they arrived, or the worker holding them died."""
+    now = timezone.now()
+    pending_before = now - timedelta(seconds=settings.PROW_HOOK_SWEEP_AFTER_SECONDS)
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=Status.PENDING, received_at__lt=pending_before
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    ) + list(
+        WebhookDelivery.objects.filter(
+            status=Status.PROCESSING, started_at__lt=stale_before()
+        )
+        .order_by("started_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        _enqueue(pk)
+    if ids:
+        logger.info("sweeper re-enqueued %d deliveries", len(ids))
+    return len(ids)
+
+
+def delivery_replay(delivery: WebhookDelivery, *, rerun_all: bool = False) -> None:
+    """Handle a delivery again (admin action, management command). With
+    rerun_all, plugins that already finished run again too."""
+    fields = {"status": Status.PENDING}
+    if rerun_all:
+        fields["plugin_results"] = {}
+    # One being handled right now is left to its worker.
+    WebhookDelivery.objects.filter(pk=delivery.pk).exclude(
+        status=Status.PROCESSING, started_at__gte=stale_before()
+    ).update(**fields)
+    transaction.on_commit(lambda: _enqueue(delivery.pk), robust=True)

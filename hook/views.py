@@ -1,0 +1,93 @@
+"""POST /hook, the front door for GitHub, and GET /plugin-help."""
+
+import json
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from hook import hmac_secrets
+from hook.events import repo_of
+from hook.services import delivery_record
+
+logger = logging.getLogger(__name__)
+
+
+def _text(status: int, message: str) -> HttpResponse:
+    return HttpResponse(message + "\n", status=status, content_type="text/plain")
+
+
+def _read_body(request, limit: int) -> bytes | None:
+    """The body, or None if it is larger than limit (chunked bodies too)."""
+    length = request.META.get("CONTENT_LENGTH")
+    if length and length.isdigit() and int(length) > limit:
+        return None
+    body = request.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+@csrf_exempt
+def webhook(request):
+    """Verify, store, acknowledge. Plugins run later, on a worker."""
+    if request.method != "POST":
+        response = _text(405, "405 Method not allowed")
+        response["Allow"] = "POST"
+        return response
+    event = request.headers.get("X-GitHub-Event", "")
+    guid = request.headers.get("X-GitHub-Delivery", "")
+    if not event:
+        return _text(400, "400 Bad Request: Missing X-GitHub-Event Header")
+    if not guid:
+        return _text(400, "400 Bad Request: Missing X-GitHub-Delivery Header")
+    if len(guid) > 100 or len(event) > 64:
+        return _text(
+            400, "400 Bad Request: X-GitHub-Delivery or X-GitHub-Event too long"
+        )
+    body = _read_body(request, settings.PROW_HOOK_MAX_BODY_BYTES)
+    if body is None:
+        return _text(413, "413 Payload Too Large: webhook bodies are capped at 25 MB")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    org, repo = repo_of(payload) if isinstance(payload, dict) else ("", "")
+    try:
+        secrets = hmac_secrets.secrets_from(settings.PROW_HMAC_SECRET_FILE)
+    except hmac_secrets.SecretsUnavailable as exc:
+        logger.error("webhook refused: %s", exc)
+        return _text(403, "403 Forbidden: no webhook secret is configured")
+    valid, reason = hmac_secrets.signature_valid(
+        body, request.headers, secrets.candidates(org, repo)
+    )
+    if not valid:
+        logger.warning("webhook %s refused: %s", guid, reason)
+        return _text(403, f"403 Forbidden: Invalid X-Hub-Signature-256 - {reason}")
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+    if content_type != "application/json":
+        return _text(
+            400,
+            "400 Bad Request: Hook only accepts content-type: application/json - "
+            "please reconfigure this hook on GitHub",
+        )
+    if not isinstance(payload, dict):
+        return _text(400, "400 Bad Request: the body is not a JSON object")
+    try:
+        delivery_record(guid=guid, event=event, payload=payload)
+    except DatabaseError as exc:
+        # GitHub marks the delivery failed; it can be redelivered once the
+        # database is back.
+        logger.error("webhook %s not stored, database unavailable: %s", guid, exc)
+        return _text(503, "503 Service Unavailable: the webhook could not be stored")
+    return _text(200, "Event received. Have a nice day.")
+
+
+@require_GET
+def plugin_help(request):
+    from hook.plugin_help import plugin_help_document
+
+    return JsonResponse(
+        plugin_help_document(), json_dumps_params={"ensure_ascii": False}
+    )
