@@ -9,15 +9,20 @@
    a dead worker left half done.
 """
 
+import hashlib
+import hmac
+import json
 import logging
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
+import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hook import hmac_secrets
 from hook.events import Event, generic_comment
 from hook.models import WebhookDelivery
 from hook.plugins import get_plugin
@@ -157,8 +162,6 @@ def _work(delivery: WebhookDelivery):
     active = active_config()
     comment = generic_comment(event)
     names = active.plugins.plugins_for(delivery.org, delivery.repo)
-    if not names:
-        return []
     bot = _bot_login(delivery.org)
     from_bot = bool(bot) and (
         (comment is not None and comment.user.lower() == bot.lower())
@@ -175,7 +178,48 @@ def _work(delivery: WebhookDelivery):
         handler = plugin.handlers.get(GENERIC_COMMENT)
         if handler is not None and comment is not None and not from_bot:
             work.append((f"{name}:{GENERIC_COMMENT}", handler, comment))
+    for external in active.plugins.external_plugins_for(delivery.org, delivery.repo):
+        if not external.events or delivery.event in external.events:
+            work.append((f"external:{external.name}", forward_to(external), event))
     return work
+
+
+def forward_to(external):
+    """A handler that passes the webhook on to an external plugin, as GitHub
+    sent it, signed again with this repository's secret."""
+
+    def forward(ctx, event) -> None:
+        body = json.dumps(event.payload).encode()
+        try:
+            secrets = hmac_secrets.secrets_from(settings.PROW_HMAC_SECRET_FILE)
+            tokens = secrets.candidates(event.org, event.repo)
+        except hmac_secrets.SecretsUnavailable as exc:
+            raise PluginError(f"cannot sign for {external.name}: {exc}")
+        headers = {
+            "Content-Type": "application/json",
+            "X-GitHub-Event": event.kind,
+            "X-GitHub-Delivery": event.guid,
+            "User-Agent": "Prow-Hook",
+        }
+        if tokens:
+            digest = hmac.new(tokens[0], body, hashlib.sha256).hexdigest()
+            headers["X-Hub-Signature-256"] = f"sha256={digest}"
+            legacy = hmac.new(tokens[0], body, hashlib.sha1).hexdigest()
+            headers["X-Hub-Signature"] = f"sha1={legacy}"
+        try:
+            response = requests.post(
+                external.effective_endpoint, data=body, headers=headers, timeout=10
+            )
+        except requests.RequestException as exc:
+            raise PluginError(f"{external.name} unreachable: {exc}", permanent=False)
+        if response.status_code >= 500:
+            raise PluginError(
+                f"{external.name} answered {response.status_code}", permanent=False
+            )
+        if response.status_code >= 400:
+            raise PluginError(f"{external.name} answered {response.status_code}")
+
+    return forward
 
 
 def _bot_login(org: str) -> str:

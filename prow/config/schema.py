@@ -9,11 +9,20 @@ validator, which can then point at the offending line.
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_unset(cls, data):
+        # `key:` with nothing after it is YAML null; like the original, read
+        # it as "not set" rather than as a wrong type.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 # Job configuration -----------------------------------------------------------

@@ -575,3 +575,12 @@ def test_render_path_brackets_user_keys():
     )
     assert render_path(("plugins", "kubernetes", 2)) == 'plugins["kubernetes"][2]'
     assert render_path(("branch-protection",)) == "branch-protection"
+
+
+def test_empty_sections_read_as_unset():
+    config = "plank:\npresubmits:\nperiodics:\n- name: p\n  interval: 1h\n  labels:\n  spec: {containers: [{image: a}]}\n"
+    result = validate(config, "plugins:\nexternal_plugins:\n")
+    assert result.ok, result.errors
+    assert result.config.plank.pod_pending_timeout == "10m"
+    assert result.config.periodics[0].labels == {}
+    assert result.plugins.plugins == {}
