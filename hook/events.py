@@ -9,6 +9,8 @@ written.
 from dataclasses import dataclass, field
 from typing import Any
 
+from hook import commands
+
 # Source event -> {its action: the generic comment's action}
 _GENERIC_ACTIONS = {
     "issue_comment": {"created": "created", "edited": "edited", "deleted": "deleted"},
@@ -75,10 +77,9 @@ class GenericComment:
     @property
     def command_text(self) -> str:
         """The body as commands are looked for in it: without fenced code
-        blocks, where people paste logs and examples."""
-        from hook.commands import strip_code_blocks
-
-        return strip_code_blocks(self.body)
+        blocks (pasted logs and examples) and HTML comments (template
+        instructions)."""
+        return commands.command_text(self.body)
 
 
 def login_of(user: Any) -> str:
@@ -111,7 +112,9 @@ def generic_comment(event: Event) -> GenericComment | None:
     org, repo = event.org, event.repo
     if event.kind in ("issue_comment", "issues"):
         issue = p.get("issue") or {}
-        is_pr = "pull_request" in issue
+        # GitHub marks an issue that is a pull request with a "pull_request"
+        # object; a null one (as Go's decoding reads it) marks none.
+        is_pr = isinstance(issue.get("pull_request"), dict)
     else:
         issue = p.get("pull_request") or {}
         is_pr = True

@@ -249,6 +249,23 @@ class GitHubClient:
                 return None  # a directory
             return base64.b64decode(content.content or "").decode("utf-8", "replace")
 
+    def directory_files(
+        self, org: str, repo: str, path: str, ref: str = ""
+    ) -> list[str] | None:
+        """Names of the files directly in a directory at ref, or None if
+        there is no such directory."""
+        with _calling(f"GET {path}/ of {org}/{repo}"):
+            kwargs = {"ref": ref} if ref else {}
+            try:
+                content = self._repo(org, repo).get_contents(path, **kwargs)
+            except GithubException as exc:
+                if _is_404(exc):
+                    return None
+                raise
+            if not isinstance(content, list):
+                return None
+            return sorted(item.name for item in content if item.type == "file")
+
     def list_comments(self, org: str, repo: str, number: int):
         with _calling(f"GET comments of {org}/{repo}#{number}"):
             return list(self._repo(org, repo).get_issue(number).get_comments())
@@ -269,17 +286,33 @@ class GitHubClient:
     def is_org_member(self, org: str, login: str) -> bool:
         return self._cached_check(
             f"member:{org}:{login}",
-            lambda: self.gh.get_organization(org).has_in_members(
-                self.gh.get_user(login)
-            ),
+            lambda: self._presence(f"/orgs/{quote(org)}/members/{quote(login)}"),
             f"GET membership of {login} in {org}",
         )
 
     def is_collaborator(self, org: str, repo: str, login: str) -> bool:
         return self._cached_check(
             f"collaborator:{org}/{repo}:{login}",
-            lambda: self._repo(org, repo).has_in_collaborators(login),
+            lambda: self._presence(
+                f"/repos/{quote(org)}/{quote(repo)}/collaborators/{quote(login)}"
+            ),
             f"GET collaborator {login} of {org}/{repo}",
+        )
+
+    def _presence(self, path: str) -> bool:
+        """GitHub's yes/no endpoints: 204 yes, 404 no. Anything else is an
+        error, never a "no": an outage must not make trusted people
+        untrusted. A 302 means the bot may only see public members."""
+        status, headers, _ = self.gh.requester.requestJson("GET", path)
+        if status == 302 and headers.get("location"):
+            public = path.replace("/members/", "/public_members/", 1)
+            status, headers, _ = self.gh.requester.requestJson("GET", public)
+        if status == 204:
+            return True
+        if status == 404:
+            return False
+        raise GithubException(
+            status, {"message": f"unexpected answer {status}"}, headers
         )
 
     def team_members(self, org: str, slug: str) -> list[str]:
