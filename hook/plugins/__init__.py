@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 REGISTRY: dict[str, str] = {
     "shrug": "hook.plugins.shrug",
     "stage": "hook.plugins.stage",
+    "trigger": "hook.plugins.trigger",
 }
 
 _loaded: dict[str, Plugin] = {}

@@ -46,6 +46,8 @@ RESERVED_ENV_REFS = {
     "PULL_BASE_REF",
     "PULL_BASE_SHA",
     "PULL_REFS",
+    "SRC_HOST",
+    "SRC_BASE",
 }
 RESERVED_ENV_PULL = {"PULL_NUMBER", "PULL_PULL_SHA", "PULL_HEAD_REF", "PULL_TITLE"}
 INVALID_COMMIT_MSG_CHECKS = {"fixupPrefix", "issueClosingKeywords"}

@@ -1,0 +1,251 @@
+"""Creating ProwJobs from configured jobs, and moving them between states.
+
+Every state change goes through prowjob_transition: a conditional UPDATE
+that only succeeds from the state the caller saw, enforces the allowed
+transitions, stamps the times, and never touches a completed job.
+"""
+
+import copy
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jobs.labels import prowjob_labels_and_annotations
+from jobs.models import (
+    ALLOWED_TRANSITIONS,
+    COMPLETE_STATES,
+    BuildCounter,
+    ProwJob,
+    ProwJobState,
+    ProwJobType,
+)
+from prow.config.schema import JobBase, Periodic, Postsubmit, Presubmit, ProwConfig
+
+logger = logging.getLogger(__name__)
+
+# Clone options of a job that belong in its refs, as the original copies them.
+_REFS_OPTIONS = (
+    "path_alias",
+    "clone_uri",
+    "skip_submodules",
+    "clone_depth",
+    "skip_fetch_head",
+)
+
+
+def _with_clone_options(refs: dict, job: JobBase) -> dict:
+    refs = copy.deepcopy(refs)
+    for option in _REFS_OPTIONS:
+        value = getattr(job, option)
+        if value:
+            refs[option] = value
+    return refs
+
+
+def _decoration(job: JobBase, config: ProwConfig, org: str, repo: str) -> dict | None:
+    """The job's decoration config, over the plank defaults for its repo; None
+    when the job is not decorated."""
+    decorate = job.decorate if job.decorate is not None else config.decorate_all_jobs
+    if not decorate:
+        return None
+    merged: dict = {}
+    defaults = config.plank.default_decoration_configs
+    for key in ("*", org, f"{org}/{repo}"):
+        if key and key in defaults:
+            merged.update(copy.deepcopy(defaults[key]))
+    for entry in config.plank.default_decoration_config_entries:
+        matches_repo = entry.repo in ("", "*", org, f"{org}/{repo}")
+        matches_cluster = entry.cluster in ("", "*", job.cluster)
+        if matches_repo and matches_cluster:
+            merged.update(copy.deepcopy(entry.config))
+    merged.update(copy.deepcopy(job.decoration_config or {}))
+    return merged
+
+
+def _common_fields(
+    job: JobBase, config: ProwConfig, job_type: str, org: str, repo: str
+) -> dict:
+    return {
+        "type": job_type,
+        "job": job.name,
+        "agent": job.agent,
+        "cluster": job.cluster,
+        "namespace": job.namespace or config.pod_namespace,
+        "max_concurrency": job.max_concurrency,
+        "job_queue_name": job.job_queue_name,
+        "error_on_eviction": job.error_on_eviction,
+        "hidden": job.hidden,
+        "pod_spec": copy.deepcopy(job.spec),
+        "decoration_config": _decoration(job, config, org, repo),
+        "reporter_config": copy.deepcopy(job.reporter_config),
+        "rerun_auth_config": (
+            job.rerun_auth_config.model_dump() if job.rerun_auth_config else None
+        ),
+        "extra_refs": [r.model_dump(exclude_defaults=True) for r in job.extra_refs],
+        "config_labels": dict(job.labels),
+        "config_annotations": dict(job.annotations),
+    }
+
+
+def presubmit_fields(job: Presubmit, refs: dict, config: ProwConfig) -> dict:
+    fields = _common_fields(
+        job, config, ProwJobType.PRESUBMIT, refs["org"], refs["repo"]
+    )
+    fields.update(
+        refs=_with_clone_options(refs, job),
+        report=not job.skip_report,
+        context=job.effective_context,
+        rerun_command=job.effective_rerun_command,
+    )
+    return fields
+
+
+def postsubmit_fields(job: Postsubmit, refs: dict, config: ProwConfig) -> dict:
+    fields = _common_fields(
+        job, config, ProwJobType.POSTSUBMIT, refs["org"], refs["repo"]
+    )
+    fields.update(
+        refs=_with_clone_options(refs, job),
+        report=not job.skip_report,
+        context=job.effective_context,
+    )
+    return fields
+
+
+def periodic_fields(job: Periodic, config: ProwConfig) -> dict:
+    first = job.extra_refs[0] if job.extra_refs else None
+    org, repo = (first.org, first.repo) if first else ("", "")
+    fields = _common_fields(job, config, ProwJobType.PERIODIC, org, repo)
+    # Periodics report to no pull request, so they have no status context.
+    fields.update(refs=None, report=True, context="")
+    return fields
+
+
+def prowjob_create(*, fields: dict, extra_labels: dict | None = None) -> ProwJob:
+    """Store a new triggered ProwJob built by one of the *_fields helpers."""
+    fields = dict(fields)
+    config_labels = fields.pop("config_labels", {})
+    config_annotations = fields.pop("config_annotations", {})
+    refs = fields.get("refs") or {}
+    extra_refs = fields.get("extra_refs") or []
+    labels, annotations = prowjob_labels_and_annotations(
+        job_type=fields["type"],
+        job_name=fields["job"],
+        context=fields.get("context", ""),
+        refs=refs or None,
+        extra_refs=extra_refs,
+        config_labels=config_labels,
+        config_annotations=config_annotations,
+        extra_labels=extra_labels or {},
+    )
+    where = refs or (extra_refs[0] if extra_refs else {})
+    pulls = refs.get("pulls") or []
+    first_pull = pulls[0] if pulls else {}
+    job = ProwJob.objects.create(
+        labels=labels,
+        annotations=annotations,
+        org=where.get("org", ""),
+        repo=where.get("repo", ""),
+        base_ref=where.get("base_ref", ""),
+        pull_number=first_pull.get("number"),
+        pull_sha=first_pull.get("sha", ""),
+        author=first_pull.get("author", ""),
+        **fields,
+    )
+    transaction.on_commit(lambda: _announce(job.pk), robust=True)
+    return job
+
+
+def _announce(prowjob_id: int) -> None:
+    """Tell the controller a job is waiting (the resync tick catches it too,
+    so a lost message only delays the start)."""
+    from prow.celery import app
+
+    if "jobs.tasks.sync_prowjob" not in app.tasks:
+        return
+    try:
+        app.tasks["jobs.tasks.sync_prowjob"].delay(prowjob_id)
+    except Exception as exc:  # broker down: the resync tick will find it
+        logger.warning("could not enqueue ProwJob %s: %s", prowjob_id, exc)
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+def prowjob_transition(
+    job: ProwJob, to: str, *, description: str | None = None, **fields
+) -> bool:
+    """Move job from the state it has in memory to `to`.
+
+    Returns False, changing nothing, if the row moved on meanwhile (another
+    worker got there first). Raises InvalidTransition for a move the state
+    machine forbids, such as any change to a completed job.
+    """
+    current = job.state
+    if to not in ALLOWED_TRANSITIONS.get(current, set()):
+        raise InvalidTransition(
+            f"{job.job} {job.name}: {current} -> {to} is not allowed"
+        )
+    now = timezone.now()
+    updates = dict(fields, state=to)
+    if description is not None:
+        updates["description"] = description[:500]
+    if to == ProwJobState.PENDING and job.pending_time is None:
+        updates.setdefault("pending_time", now)
+    if to in COMPLETE_STATES:
+        updates["completion_time"] = now
+    changed = ProwJob.objects.filter(
+        pk=job.pk, state=current, completion_time__isnull=True
+    ).update(**updates)
+    if changed:
+        for key, value in updates.items():
+            setattr(job, key, value)
+    return bool(changed)
+
+
+def prowjob_abort(job: ProwJob, description: str, *, report: bool = True) -> bool:
+    """Abort a job that has not finished. With report=False (a run superseded
+    by a newer one of the same job) the reporter is told not to report it."""
+    fields = {}
+    if not report:
+        fields["prev_report_states"] = {
+            **job.prev_report_states,
+            "github-reporter": ProwJobState.ABORTED,
+        }
+    try:
+        return prowjob_transition(
+            job, ProwJobState.ABORTED, description=description, **fields
+        )
+    except InvalidTransition:
+        return False
+
+
+def allocate_build_id(job_name: str) -> str:
+    """The next build id of job_name: increasing per job, never reused."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                BuildCounter.objects.get_or_create(job=job_name)
+        except IntegrityError:
+            pass  # created concurrently; the update below serialises us
+        BuildCounter.objects.filter(job=job_name).update(last=F("last") + 1)
+        return str(BuildCounter.objects.get(job=job_name).last)
+
+
+def pull_request_presubmits_abort(
+    org: str, repo: str, number: int, description: str
+) -> int:
+    """Abort every unfinished presubmit of a pull request."""
+    count = 0
+    for job in ProwJob.objects.filter(
+        type=ProwJobType.PRESUBMIT,
+        org=org,
+        repo=repo,
+        pull_number=number,
+        state__in=[ProwJobState.TRIGGERED, ProwJobState.PENDING],
+    ):
+        count += prowjob_abort(job, description)
+    return count
