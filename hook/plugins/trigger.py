@@ -616,7 +616,11 @@ def handle_push(ctx: PluginContext, event) -> None:
         "base_link": payload.get("compare")
         or f"{link}/{org}/{ctx.repo}/commit/{after}",
     }
+    is_tag = ref.startswith("refs/tags/")
     for job in jobs:
+        # A tag runs only the jobs whose branch filters name it explicitly.
+        if is_tag and not job.branches:
+            continue
         if not matching.postsubmit_should_run(job, branch, changes):
             continue
         if ProwJob.objects.filter(

@@ -573,3 +573,15 @@ def test_broken_repository_config_is_reported_not_crashed_on(post_webhook, githu
     (comment,) = comments(github)
     assert "duplicated presubmit jobs" in comment
     assert "Traceback" not in comment
+
+
+def test_tags_run_only_jobs_configured_for_them(post_webhook, github):
+    deliver(post_webhook, "push", push_event(ref="refs/tags/v1.0"))
+    assert started() == []  # deploy is for branch main only; docs-site for any branch
+    activate(
+        config=CONFIG
+        + "  - name: release\n    branches: ['^v\\d']\n"
+        + "    spec: {containers: [{image: r}]}\n"
+    )
+    deliver(post_webhook, "push", push_event(ref="refs/tags/v1.1", after="9" * 40))
+    assert started() == ["release"]
