@@ -139,3 +139,26 @@ class BuildCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job}: {self.last}"
+
+
+class JobArtifact(models.Model):
+    """A file kept for a job after its pod is gone: its logs (build-log.txt
+    for the test container) and, where the executor can collect them, its
+    artifacts. The content lives in Django storage (local disk by default,
+    any S3-compatible store by settings)."""
+
+    job = models.ForeignKey(ProwJob, on_delete=models.CASCADE, related_name="artifacts")
+    name = models.CharField(max_length=255)
+    file = models.FileField(upload_to="prowjobs", max_length=500)
+    size = models.BigIntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+    complete = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "name"], name="artifact_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.name}"

@@ -154,21 +154,25 @@ def prowjob_create(*, fields: dict, extra_labels: dict | None = None) -> ProwJob
         author=first_pull.get("author", ""),
         **fields,
     )
-    transaction.on_commit(lambda: _announce(job.pk), robust=True)
+    _announce(job.pk, sync=True)
     return job
 
 
-def _announce(prowjob_id: int) -> None:
-    """Tell the controller a job is waiting (the resync tick catches it too,
-    so a lost message only delays the start)."""
-    from prow.celery import app
+def _announce(prowjob_id: int, *, sync: bool) -> None:
+    """After commit, have the job reported and, when plank has something to
+    do, synced. The resync tick catches whatever a lost message misses."""
 
-    if "jobs.tasks.sync_prowjob" not in app.tasks:
-        return
-    try:
-        app.tasks["jobs.tasks.sync_prowjob"].delay(prowjob_id)
-    except Exception as exc:  # broker down: the resync tick will find it
-        logger.warning("could not enqueue ProwJob %s: %s", prowjob_id, exc)
+    def send():
+        from jobs.tasks import report_prowjob, sync_prowjob
+
+        try:
+            if sync:
+                sync_prowjob.delay(prowjob_id)
+            report_prowjob.delay(prowjob_id)
+        except Exception as exc:  # broker down: the resync tick will find it
+            logger.warning("could not enqueue work for ProwJob %s: %s", prowjob_id, exc)
+
+    transaction.on_commit(send, robust=True)
 
 
 class InvalidTransition(Exception):
@@ -203,6 +207,8 @@ def prowjob_transition(
     if changed:
         for key, value in updates.items():
             setattr(job, key, value)
+        # An abort leaves a pod for plank to delete.
+        _announce(job.pk, sync=to == ProwJobState.ABORTED)
     return bool(changed)
 
 

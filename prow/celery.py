@@ -47,6 +47,12 @@ def setup_periodic_tasks(sender, **kwargs):
         expires=settings.PROW_CONFIG_WATCH_SECONDS,
     )
     sender.add_periodic_task(
+        settings.PROW_PLANK_RESYNC_SECONDS,
+        sender.signature("jobs.tasks.plank_resync"),
+        name="plank: look at every unfinished job",
+        expires=settings.PROW_PLANK_RESYNC_SECONDS,
+    )
+    sender.add_periodic_task(
         settings.PROW_HOOK_SWEEP_SECONDS,
         sender.signature("hook.tasks.sweep_deliveries"),
         name="hook: re-enqueue deliveries not handled in time",

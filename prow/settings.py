@@ -287,6 +287,22 @@ PROW_GITHUB_APP_PRIVATE_KEY_PATH = env("PROW_GITHUB_APP_PRIVATE_KEY_PATH")
 # are still recognised.
 PROW_GITHUB_BOT_LOGIN = env("PROW_GITHUB_BOT_LOGIN")
 KUBECONFIG = env("KUBECONFIG")
+# Where the system can be reached from outside: job links on GitHub point
+# at its job pages.
+PROW_EXTERNAL_URL = env("PROW_EXTERNAL_URL", "http://127.0.0.1:8000").rstrip("/")
+# The git image of the init container that clones the code of decorated jobs.
+PROW_CLONE_IMAGE = env("PROW_CLONE_IMAGE")
+# With no cluster, jobs run as local processes; pull request code is refused
+# unless this is set, since nothing isolates it.
+PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS = env_bool(
+    "PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS", False
+)
+# Logs kept per container; longer logs keep their beginning and say so.
+PROW_LOG_MAX_BYTES = env_int("PROW_LOG_MAX_BYTES", 10 * 1024 * 1024)
+# How often a running job's log is copied while it runs.
+PROW_LOG_SNAPSHOT_SECONDS = env_float("PROW_LOG_SNAPSHOT_SECONDS", 30.0)
+# How often beat makes plank look at every unfinished job.
+PROW_PLANK_RESYNC_SECONDS = env_float("PROW_PLANK_RESYNC_SECONDS", 30.0)
 
 PROW_CAT_API_URL = env("PROW_CAT_API_URL", "https://api.thecatapi.com/v1/images/search")
 PROW_DOG_API_URL = env("PROW_DOG_API_URL", "https://random.dog/woof.json")

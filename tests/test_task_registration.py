@@ -14,6 +14,10 @@ def test_registered_task_names():
     assert ours == [
         "hook.tasks.handle_delivery",
         "hook.tasks.sweep_deliveries",
+        "jobs.tasks.plank_resync",
+        "jobs.tasks.report_prowjob",
+        "jobs.tasks.sync_prowjob",
+        "jobs.tasks.sync_prowjobs",
         "prow.config.tasks.active_version",
         "prow.config.tasks.sync_config_files",
     ]

@@ -1,0 +1,205 @@
+"""Pods on Kubernetes, through the official client.
+
+Credentials come from the cluster itself (in-cluster service account) or
+from KUBECONFIG, whose contexts name the build clusters: a job's `cluster`
+is a context name, and "default" means the current context.
+"""
+
+import logging
+import os
+import threading
+
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+from urllib3.exceptions import HTTPError
+
+from jobs.executors.base import (
+    MISSING,
+    ContainerState,
+    ExecutorError,
+    PodExists,
+    PodStatus,
+    PodSummary,
+)
+
+logger = logging.getLogger(__name__)
+TIMEOUT = 15  # seconds for any one API call
+
+
+def in_cluster() -> bool:
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+
+
+class KubernetesExecutor:
+    kind = "kubernetes"
+
+    def __init__(self, api: client.CoreV1Api, cluster: str):
+        self.api = api
+        self.cluster = cluster
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, _request_timeout=TIMEOUT, **kwargs)
+        except ApiException:
+            raise  # the caller knows what each status means
+        except (HTTPError, OSError) as exc:
+            raise ExecutorError(
+                f"cluster {self.cluster} unreachable during {what}: {exc}",
+                permanent=False,
+            )
+
+    def create(self, pod: dict) -> None:
+        namespace = pod["metadata"]["namespace"]
+        try:
+            self._call("pod creation", self.api.create_namespaced_pod, namespace, pod)
+        except ApiException as exc:
+            if exc.status == 409:
+                raise PodExists(pod["metadata"]["name"])
+            raise ExecutorError(
+                f"{exc.status} {_message(exc)}",
+                permanent=exc.status is not None and 400 <= exc.status < 500,
+            )
+
+    def status(self, namespace: str, name: str) -> PodStatus:
+        try:
+            pod = self._call("pod read", self.api.read_namespaced_pod, name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return MISSING
+            raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
+        return _status(pod)
+
+    def delete(self, namespace: str, name: str) -> None:
+        try:
+            self._call("pod deletion", self.api.delete_namespaced_pod, name, namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
+
+    def logs(self, namespace: str, name: str, container: str, limit_bytes: int) -> str:
+        try:
+            return self._call(
+                "log read",
+                self.api.read_namespaced_pod_log,
+                name,
+                namespace,
+                container=container,
+                limit_bytes=limit_bytes,
+            )
+        except ApiException as exc:
+            if exc.status in (400, 404):
+                return ""
+            raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
+
+    def list_pods(self, namespace: str, selector: str) -> list[PodSummary]:
+        try:
+            pods = self._call(
+                "pod listing",
+                self.api.list_namespaced_pod,
+                namespace,
+                label_selector=selector,
+            )
+        except ApiException as exc:
+            raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
+        return [_summary(pod) for pod in pods.items]
+
+
+def _message(exc: ApiException) -> str:
+    import json
+
+    try:
+        return json.loads(exc.body).get("message", exc.reason)
+    except (TypeError, ValueError):
+        return str(exc.reason)
+
+
+def _status(pod) -> PodStatus:
+    status = pod.status
+    containers = []
+    for cs in (status.container_statuses or []) if status else []:
+        state = cs.state
+        if state and state.terminated:
+            t = state.terminated
+            containers.append(
+                ContainerState(
+                    cs.name, "terminated", t.exit_code, t.reason or "", t.message or ""
+                )
+            )
+        elif state and state.waiting:
+            w = state.waiting
+            containers.append(
+                ContainerState(
+                    cs.name, "waiting", None, w.reason or "", w.message or ""
+                )
+            )
+        else:
+            containers.append(ContainerState(cs.name, "running"))
+    labels = pod.metadata.labels or {}
+    return PodStatus(
+        exists=True,
+        phase=(status.phase if status else "") or "Pending",
+        start_time=status.start_time if status else None,
+        deleting=pod.metadata.deletion_timestamp is not None,
+        reason=(status.reason if status else "") or "",
+        message=(status.message if status else "") or "",
+        containers=tuple(containers),
+        build_id=labels.get("prow.k8s.io/build-id", ""),
+    )
+
+
+def _summary(pod) -> PodSummary:
+    finished = None
+    for cs in (pod.status.container_statuses or []) if pod.status else []:
+        if cs.state and cs.state.terminated and cs.state.terminated.finished_at:
+            at = cs.state.terminated.finished_at
+            finished = at if finished is None or at > finished else finished
+    return PodSummary(
+        name=pod.metadata.name,
+        namespace=pod.metadata.namespace,
+        labels=pod.metadata.labels or {},
+        phase=(pod.status.phase if pod.status else "") or "",
+        created=pod.metadata.creation_timestamp,
+        finished=finished,
+    )
+
+
+_apis: dict[tuple, client.CoreV1Api] = {}
+_lock = threading.Lock()
+
+
+def known_clusters(kubeconfig: str) -> set[str]:
+    if not kubeconfig:
+        return {"default"} if in_cluster() else set()
+    contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig)
+    return {"default", *(c["name"] for c in contexts)}
+
+
+def kubernetes_executor(kubeconfig: str, cluster: str) -> KubernetesExecutor:
+    """The executor for a build cluster; an unknown alias is a terminal error
+    for the job, as in the original."""
+    key = (kubeconfig, cluster)
+    with _lock:
+        api = _apis.get(key)
+        if api is None:
+            api = _connect(kubeconfig, cluster)
+            _apis[key] = api
+    return KubernetesExecutor(api, cluster)
+
+
+def _connect(kubeconfig: str, cluster: str) -> client.CoreV1Api:
+    if not kubeconfig:
+        if cluster != "default":
+            raise ExecutorError(f"unknown cluster alias {cluster!r}", permanent=True)
+        configuration = client.Configuration()
+        config.load_incluster_config(client_configuration=configuration)
+        return client.CoreV1Api(client.ApiClient(configuration))
+    if cluster not in known_clusters(kubeconfig):
+        raise ExecutorError(f"unknown cluster alias {cluster!r}", permanent=True)
+    context = None if cluster == "default" else cluster
+    api_client = config.new_client_from_config(config_file=kubeconfig, context=context)
+    return client.CoreV1Api(api_client)
+
+
+def forget_connections() -> None:
+    with _lock:
+        _apis.clear()
