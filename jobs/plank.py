@@ -16,8 +16,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, OuterRef, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from jobs.executors import executor_for
@@ -134,14 +134,23 @@ def _may_start(job: ProwJob, config: ProwConfig) -> bool:
 
 
 def fair_order(limit: int | None = None) -> list[int]:
-    """Triggered job ids in the order they should start: each job name's
-    oldest first, then each one's second, and so on."""
+    """Triggered job ids in the order they should start: round-robin over
+    job names, counting the runs each name already has going, so a job
+    with many queued runs cannot starve one with few."""
+    running = (
+        ProwJob.objects.filter(job=OuterRef("job"), state=State.PENDING)
+        .order_by()
+        .values("job")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
     queryset = (
         ProwJob.objects.filter(state=State.TRIGGERED, agent="kubernetes")
         .annotate(
-            rank=Window(RowNumber(), partition_by=[F("job")], order_by=F("id").asc())
+            turn=Window(RowNumber(), partition_by=[F("job")], order_by=F("id").asc())
+            + Coalesce(Subquery(running), 0)
         )
-        .order_by("rank", "id")
+        .order_by("turn", "id")
         .values_list("id", flat=True)
     )
     return list(queryset[:limit] if limit else queryset)

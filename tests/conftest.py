@@ -3,6 +3,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The GitHub double and webhook fixtures, for every test folder.
+pytest_plugins = ["tests.webhooks"]
 EXAMPLES = ROOT / "examples"
 
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from hook.models import WebhookDelivery
-from tests.hook.conftest import fixture_payload
+from tests.webhooks import fixture_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ import json
 import urllib.error
 import urllib.request
 
-from tests.hook.conftest import SECRET, fixture_payload, sign
 from tests.processes import (
     VENV_BIN,
     free_port,
@@ -14,6 +13,7 @@ from tests.processes import (
     running,
     wait_until,
 )
+from tests.webhooks import SECRET, fixture_payload, sign
 
 
 def test_database_down_gives_503(tmp_path):

@@ -10,8 +10,8 @@ import pytest
 
 from hook.models import WebhookDelivery
 from hook.services import RetryLater, delivery_dispatch
-from tests.hook.conftest import fixture_payload
 from tests.hook.recording_plugins import create_table, effects
+from tests.webhooks import fixture_payload
 
 pytestmark = pytest.mark.django_db
 

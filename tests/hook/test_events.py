@@ -3,7 +3,7 @@ import json
 import pytest
 
 from hook.events import Event, GenericComment, generic_comment, login_of, repo_of
-from tests.hook.conftest import FIXTURES, fixture_payload
+from tests.webhooks import FIXTURES, fixture_payload
 
 GUID = "5d7c2d9e-0000-4000-8000-000000000001"
 

@@ -6,9 +6,9 @@ import json
 import uuid
 
 from hook.models import WebhookDelivery
-from tests.hook.conftest import FIXTURES
 from tests.hook.recording_plugins import EVENTS, create_table, effects
 from tests.processes import wait_until
+from tests.webhooks import FIXTURES
 
 
 def test_every_example_is_accepted_and_handled(

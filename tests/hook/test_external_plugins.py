@@ -10,7 +10,7 @@ import pytest
 
 from hook.models import WebhookDelivery
 from hook.services import RetryLater, delivery_dispatch
-from tests.hook.conftest import SECRET, fixture_payload
+from tests.webhooks import SECRET, fixture_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,6 @@ from hook.models import WebhookDelivery
 from hook.services import deliveries_sweep
 from prow.celery import app
 from tests.conftest import reset_celery_connections
-from tests.hook.conftest import EXTRA, fixture_payload
 from tests.hook.recording_plugins import create_table, effects
 from tests.processes import (
     VENV_BIN,
@@ -26,6 +25,7 @@ from tests.processes import (
     running,
     wait_until,
 )
+from tests.webhooks import EXTRA, fixture_payload
 
 Status = WebhookDelivery.Status
 ORG, REPO = "Codertocat", "Hello-World"

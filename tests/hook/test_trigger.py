@@ -16,7 +16,7 @@ from hook.services import delivery_dispatch
 from jobs.models import ProwJob, ProwJobState
 from prow.config.models import ConfigVersion
 from prow.config.services import config_version_create
-from tests.hook.conftest import fixture_payload
+from tests.webhooks import fixture_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from jobs.models import ProwJob
 from prow.config.models import ConfigVersion
 from prow.config.services import config_version_create
 from tests.conftest import EXAMPLES
-from tests.hook.conftest import fixture_payload
+from tests.webhooks import fixture_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from hook.models import WebhookDelivery
-from tests.hook.conftest import SECRET, fixture_payload, sign
+from tests.webhooks import SECRET, fixture_payload, sign
 
 pytestmark = pytest.mark.django_db
 

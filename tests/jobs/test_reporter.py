@@ -32,7 +32,6 @@ from prow.config.schema import (
     ProwConfig,
 )
 from prow.github.client import GitHubError, github_client
-from tests.hook.conftest import fake_github  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -1,3 +1,5 @@
+"""Fixtures for tests that receive webhooks and talk to the GitHub double."""
+
 import hashlib
 import hmac
 import json
@@ -14,7 +16,7 @@ from prow.github.client import forget_clients
 from tests.fakes.github import FakeGitHub
 
 SECRET = "the-webhook-secret"
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "webhooks"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webhooks"
 EXTRA = (
     "recorder=tests.hook.recording_plugins:recorder,"
     "boom=tests.hook.recording_plugins:boom"
