@@ -5,4 +5,5 @@ from deck import views
 app_name = "deck"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("view/<uuid:name>", views.job_detail, name="job-detail"),
 ]

@@ -1,0 +1,31 @@
+"""The job page that GitHub statuses link to."""
+
+import pytest
+
+from jobs.logs import artifact_store
+from jobs.services import presubmit_fields, prowjob_create
+from prow.config.schema import Presubmit, ProwConfig
+
+pytestmark = pytest.mark.django_db
+
+
+def test_job_page_shows_the_job_and_its_log(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    presubmit = Presubmit(name="unit", spec={"containers": [{"image": "a"}]})
+    refs = {
+        "org": "acme",
+        "repo": "app",
+        "base_ref": "main",
+        "base_sha": "b" * 40,
+        "pulls": [{"number": 7, "author": "member", "sha": "a" * 40}],
+    }
+    job = prowjob_create(fields=presubmit_fields(presubmit, refs, ProwConfig()))
+    artifact_store(job, "build-log.txt", "<FAIL> TestSpeed\n", limit=1000, complete=True)
+    page = client.get(f"/view/{job.name}").content.decode()
+    assert "unit" in page
+    assert 'href="https://github.com/acme/app/pull/7"' in page
+    assert "&lt;FAIL&gt; TestSpeed" in page  # escaped, not markup
+
+
+def test_unknown_job_is_404(client):
+    assert client.get("/view/00000000-0000-0000-0000-000000000000").status_code == 404
