@@ -20,7 +20,9 @@ def test_job_page_shows_the_job_and_its_log(client, settings, tmp_path):
         "pulls": [{"number": 7, "author": "member", "sha": "a" * 40}],
     }
     job = prowjob_create(fields=presubmit_fields(presubmit, refs, ProwConfig()))
-    artifact_store(job, "build-log.txt", "<FAIL> TestSpeed\n", limit=1000, complete=True)
+    artifact_store(
+        job, "build-log.txt", "<FAIL> TestSpeed\n", limit=1000, complete=True
+    )
     page = client.get(f"/view/{job.name}").content.decode()
     assert "unit" in page
     assert 'href="https://github.com/acme/app/pull/7"' in page
