@@ -30,7 +30,15 @@ def artifact_store(
 ) -> JobArtifact:
     """Save (or replace) one text artifact of job."""
     content, truncated = cap(text, limit)
-    data = content.encode("utf-8")
+    return _store(job, name, content.encode("utf-8"), truncated, complete)
+
+
+def artifact_store_bytes(job: ProwJob, name: str, data: bytes) -> JobArtifact:
+    """Save a file the job produced, as it is."""
+    return _store(job, name, data, False, True)
+
+
+def _store(job: ProwJob, name: str, data: bytes, truncated: bool, complete: bool):
     path = f"prowjobs/{job.name}/{name}"
     # Storage never overwrites; replace the old copy explicitly.
     if default_storage.exists(path):

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from jobs.executors import executor_for
 from jobs.executors.base import ExecutorError, PodExists, PodStatus
-from jobs.logs import artifact_store, log_name
+from jobs.logs import artifact_store, artifact_store_bytes, log_name
 from jobs.models import JobArtifact, ProwJob, ProwJobState, ProwJobType
 from jobs.pods import build_pod
 from jobs.services import allocate_build_id, prowjob_abort, prowjob_transition
@@ -479,6 +479,12 @@ def _keep_logs(job, executor, namespace, name, *, complete: bool) -> None:
                 limit=limit,
                 complete=complete,
             )
+    # Executors that can reach the files a job left in $ARTIFACTS hand them
+    # over once it is done (the local one can; a pod's files go with it).
+    collect = getattr(executor, "artifacts", None)
+    if complete and collect is not None:
+        for relative, data in collect(namespace, name, limit):
+            artifact_store_bytes(job, f"artifacts/{relative}", data)
 
 
 def _snapshot_logs(job, executor, namespace, name) -> None:

@@ -186,3 +186,17 @@ class LocalExecutor:
                 )
             )
         return pods
+
+    def artifacts(
+        self, namespace: str, name: str, limit: int
+    ) -> list[tuple[str, bytes]]:
+        """Files the job wrote under $ARTIFACTS, up to limit bytes in all."""
+        folder = self._dir(namespace, name) / "volumes" / "logs" / "artifacts"
+        found, total = [], 0
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            size = path.stat().st_size
+            if total + size > limit:
+                break
+            found.append((str(path.relative_to(folder)), path.read_bytes()))
+            total += size
+        return found

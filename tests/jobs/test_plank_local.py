@@ -130,3 +130,27 @@ def read(path):
         return path.read_text(errors="ignore")
     except OSError:
         return ""
+
+
+def test_files_left_in_artifacts_are_kept():
+    # A decorated job gets $ARTIFACTS; the clone step has no code to fetch.
+    job = Periodic(
+        name="arts",
+        interval="1h",
+        decorate=True,
+        spec={
+            "containers": [
+                {
+                    "image": "x",
+                    "command": ["/bin/sh", "-c"],
+                    "args": [
+                        'mkdir -p "$ARTIFACTS/junit" && echo "<ok/>" > "$ARTIFACTS/junit/report.xml"'
+                    ],
+                }
+            ]
+        },
+    )
+    job = run_until_done(prowjob_create(fields=periodic_fields(job, ProwConfig())))
+    assert job.state == "success", log_of(job)
+    artifact = JobArtifact.objects.get(job=job, name="artifacts/junit/report.xml")
+    assert artifact.file.read() == b"<ok/>\n"
