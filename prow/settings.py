@@ -166,6 +166,21 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = DATA_DIR / "media"
+# Job logs and artifacts go to Django's default storage: files under the data
+# folder, or an S3-compatible bucket when PROW_S3_BUCKET is set (credentials
+# from the usual AWS_* variables or files, never from settings).
+PROW_S3_BUCKET = env("PROW_S3_BUCKET")
+if PROW_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PROW_S3_BUCKET,
+            "endpoint_url": env("PROW_S3_ENDPOINT_URL") or None,
+            "region_name": env("PROW_S3_REGION") or None,
+            "location": env("PROW_S3_PREFIX"),
+            "file_overwrite": True,
+        },
+    }
 # Serve static files from the apps directly when collectstatic has not run, so
 # the zero-setup command needs no build step.
 WHITENOISE_USE_FINDERS = True
