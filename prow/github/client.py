@@ -340,6 +340,13 @@ class GitHubClient:
         with _calling(f"search {query!r}"):
             return list(self.gh.search_issues(query))
 
+    def list_open_pulls(self, org: str, repo: str):
+        """A repo's open pull requests (all pages), with head, base, labels
+        and draft; not `mergeable`, which GitHub computes per pull only, so
+        reading it would cost a request per pull."""
+        with _calling(f"GET open pulls of {org}/{repo}"):
+            return list(self._repo(org, repo).get_pulls(state="open"))
+
     # Writes: logged and skipped in dry mode ----------------------------------
 
     def _write(self, what: str, action):
