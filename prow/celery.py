@@ -53,6 +53,24 @@ def setup_periodic_tasks(sender, **kwargs):
         expires=settings.PROW_PLANK_RESYNC_SECONDS,
     )
     sender.add_periodic_task(
+        settings.PROW_HOROLOGIUM_TICK_SECONDS,
+        sender.signature("jobs.tasks.horologium_tick"),
+        name="horologium: start the periodics that are due",
+        expires=settings.PROW_HOROLOGIUM_TICK_SECONDS,
+    )
+    sender.add_periodic_task(
+        300,
+        sender.signature("jobs.tasks.sinker_sweep"),
+        name="sinker: delete old jobs, pods, logs, deliveries (per resync_period)",
+        expires=300,
+    )
+    sender.add_periodic_task(
+        300,
+        sender.signature("jobs.tasks.reconcile_missed_configs"),
+        name="status-reconciler: catch config changes whose message was lost",
+        expires=300,
+    )
+    sender.add_periodic_task(
         settings.PROW_HOOK_SWEEP_SECONDS,
         sender.signature("hook.tasks.sweep_deliveries"),
         name="hook: re-enqueue deliveries not handled in time",

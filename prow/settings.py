@@ -318,6 +318,9 @@ PROW_LOG_MAX_BYTES = env_int("PROW_LOG_MAX_BYTES", 10 * 1024 * 1024)
 PROW_LOG_SNAPSHOT_SECONDS = env_float("PROW_LOG_SNAPSHOT_SECONDS", 30.0)
 # How often beat makes plank look at every unfinished job.
 PROW_PLANK_RESYNC_SECONDS = env_float("PROW_PLANK_RESYNC_SECONDS", 30.0)
+# How often horologium looks for periodics that are due; its decisions allow
+# for ticks about this far apart (horologium.tick_interval in the config).
+PROW_HOROLOGIUM_TICK_SECONDS = env_float("PROW_HOROLOGIUM_TICK_SECONDS", 60.0)
 
 PROW_CAT_API_URL = env("PROW_CAT_API_URL", "https://api.thecatapi.com/v1/images/search")
 PROW_DOG_API_URL = env("PROW_DOG_API_URL", "https://random.dog/woof.json")

@@ -14,8 +14,12 @@ def test_registered_task_names():
     assert ours == [
         "hook.tasks.handle_delivery",
         "hook.tasks.sweep_deliveries",
+        "jobs.tasks.horologium_tick",
         "jobs.tasks.plank_resync",
+        "jobs.tasks.reconcile_config",
+        "jobs.tasks.reconcile_missed_configs",
         "jobs.tasks.report_prowjob",
+        "jobs.tasks.sinker_sweep",
         "jobs.tasks.sync_prowjob",
         "jobs.tasks.sync_prowjobs",
         "prow.config.tasks.active_version",

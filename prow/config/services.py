@@ -45,7 +45,10 @@ def config_version_create(
         raise ConfigInvalid(result)
     with transaction.atomic():
         _lock_config_writes()
-        return ConfigVersion.objects.create(
+        previous = (
+            ConfigVersion.objects.order_by("-pk").values_list("pk", flat=True).first()
+        )
+        version = ConfigVersion.objects.create(
             config_yaml=config_yaml,
             plugins_yaml=plugins_yaml,
             content_hash=ConfigVersion.hash_texts(config_yaml, plugins_yaml),
@@ -55,6 +58,23 @@ def config_version_create(
             comment=comment,
             warnings=[str(w) for w in result.warnings],
         )
+        transaction.on_commit(
+            lambda: _announce_change(previous, version.pk), robust=True
+        )
+        return version
+
+
+def _announce_change(previous: int | None, new: int) -> None:
+    """Open pull requests may need jobs or statuses because of the change:
+    the status reconciler decides, on a worker."""
+    if previous is None:
+        return
+    from prow.celery import app
+
+    try:
+        app.send_task("jobs.tasks.reconcile_config", args=[previous, new])
+    except Exception as exc:  # broker down: reconcile_missed_configs catches it
+        logger.warning("could not enqueue the reconcile of version %s: %s", new, exc)
 
 
 def config_rollback(*, version: ConfigVersion, author=None) -> ConfigVersion:
