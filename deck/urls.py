@@ -6,4 +6,5 @@ app_name = "deck"
 urlpatterns = [
     path("", views.index, name="index"),
     path("view/<uuid:name>", views.job_detail, name="job-detail"),
+    path("periodics/<str:name>/run", views.run_periodic, name="run-periodic"),
 ]
