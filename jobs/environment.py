@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from jobs.serialization import refs_to_dict
+from prow.config.validation import (
+    RESERVED_ENV_ALL,
+    RESERVED_ENV_PULL,
+    RESERVED_ENV_REFS,
+)
 
 if TYPE_CHECKING:
     from jobs.models import ProwJob
@@ -19,29 +24,11 @@ ARTIFACTS_PATH = "/logs/artifacts"
 CODE_MOUNT_PATH = "/home/prow/go"
 DEFAULT_GITHUB_HOST = "github.com"
 
-ENV_ALL = frozenset(
-    {
-        "CI",
-        "JOB_NAME",
-        "JOB_TYPE",
-        "JOB_SPEC",
-        "BUILD_ID",
-        "BUILD_NUMBER",
-        "PROW_JOB_ID",
-    }
-)
-ENV_REFS = frozenset(
-    {
-        "REPO_OWNER",
-        "REPO_NAME",
-        "PULL_BASE_REF",
-        "PULL_BASE_SHA",
-        "PULL_REFS",
-        "SRC_HOST",
-        "SRC_BASE",
-    }
-)
-ENV_PULL = frozenset({"PULL_NUMBER", "PULL_PULL_SHA", "PULL_HEAD_REF", "PULL_TITLE"})
+# The variables every job gets, and those of jobs with refs and with pulls:
+# the same names config validation refuses to let a job define.
+ENV_ALL = frozenset(RESERVED_ENV_ALL)
+ENV_REFS = frozenset(RESERVED_ENV_REFS)
+ENV_PULL = frozenset(RESERVED_ENV_PULL)
 ENV_DECORATED = frozenset({"ARTIFACTS", "GOPATH"})
 
 

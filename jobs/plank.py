@@ -167,14 +167,7 @@ def _sync_triggered(job: ProwJob, config: ProwConfig) -> None:
     namespace = job.namespace or config.pod_namespace
     build_id = allocate_build_id(job.job)
     try:
-        pod = build_pod(
-            job,
-            build_id=build_id,
-            namespace=namespace,
-            github_link=config.github.link_url,
-            clone_image=settings.PROW_CLONE_IMAGE or None,
-        )
-        executor.create(pod)
+        executor.create(_pod(job, build_id, namespace, config))
     except PodExists:
         # An earlier attempt made the pod and died before saving the row.
         build_id = executor.status(namespace, str(job.name)).build_id or build_id
@@ -194,6 +187,16 @@ def _sync_triggered(job: ProwJob, config: ProwConfig) -> None:
         pod_name=str(job.name),
         namespace=namespace,
         url=job_url(job, build_id, config),
+    )
+
+
+def _pod(job: ProwJob, build_id: str, namespace: str, config: ProwConfig) -> dict:
+    return build_pod(
+        job,
+        build_id=build_id,
+        namespace=namespace,
+        github_link=config.github.link_url,
+        clone_image=settings.PROW_CLONE_IMAGE or None,
     )
 
 
@@ -396,15 +399,7 @@ def _revive(
     executor.delete(namespace, name)
     build_id = allocate_build_id(job.job)
     try:
-        executor.create(
-            build_pod(
-                job,
-                build_id=build_id,
-                namespace=namespace,
-                github_link=config.github.link_url,
-                clone_image=settings.PROW_CLONE_IMAGE or None,
-            )
-        )
+        executor.create(_pod(job, build_id, namespace, config))
     except PodExists:
         return  # the old one is still going away; next sync tries again
     except ExecutorError as exc:

@@ -3,7 +3,9 @@
 import os
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field
+
+from prow.config.schema import Section
 
 # Every plugin name the original knows. Names outside this list are refused
 # by validation; hook's registry implements a growing subset of it.
@@ -78,19 +80,6 @@ def extra_plugin_modules() -> dict[str, str]:
 
 def known_plugins() -> frozenset[str]:
     return KNOWN_PLUGINS | frozenset(extra_plugin_modules())
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_means_unset(cls, data):
-        # `key:` with nothing after it is YAML null; like the original, read
-        # it as "not set" rather than as a wrong type.
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
-        return data
 
 
 def _legacy_plugin_list(value: Any) -> Any:
