@@ -21,7 +21,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/gunicorn prow.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 \
+.venv/bin/gunicorn prow.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 --graceful-timeout 5 \
   --access-logfile - --log-level warning &
 pids+=($!)
 .venv/bin/celery -A prow worker --loglevel INFO --concurrency 2 &
