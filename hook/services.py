@@ -19,7 +19,8 @@ from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from hook import hmac_secrets
@@ -55,45 +56,72 @@ def _enqueue(delivery_id: int) -> None:
         )
 
 
-def delivery_record(*, guid: str, event: str, payload: dict) -> WebhookDelivery:
-    """Store a webhook and schedule its handling once the row is committed.
+def delivery_record(*, guid: str, event: str, payload: dict, body: bytes) -> int:
+    """Store a webhook and schedule its handling once the row is committed;
+    returns the delivery's id.
 
     A GUID seen before is GitHub's "Redeliver": done stays done; anything
     else (failed, or never finished) is handled again.
     """
     ev = Event(event, guid, payload)
     handled_here = event == "ping"
-    defaults = {
-        "event": event,
-        "action": ev.action[:64],
-        "org": ev.org[:100],
-        "repo": ev.repo[:100],
-        "sender": ev.sender[:100],
-        "payload": payload,
-        "status": Status.DONE if handled_here else Status.PENDING,
-        "finished_at": timezone.now() if handled_here else None,
-    }
-    with transaction.atomic():
-        delivery, created = WebhookDelivery.objects.get_or_create(
-            guid=guid, defaults=defaults
+    now = timezone.now()
+    # One statement for the common case (a new GUID): this is the hot path
+    # of every webhook, and the raw body GitHub sent is already the JSON.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT,
+            [
+                guid,
+                event,
+                ev.action[:64],
+                ev.org[:100],
+                ev.repo[:100],
+                ev.sender[:100],
+                _as_text(body, payload),
+                Status.DONE if handled_here else Status.PENDING,
+                now,
+                now if handled_here else None,
+            ],
         )
-        if created:
-            if not handled_here:
-                transaction.on_commit(lambda: _enqueue(delivery.pk), robust=True)
-            return delivery
+        row = cursor.fetchone()
+    if row is not None:
+        if not handled_here:
+            transaction.on_commit(lambda: _enqueue(row[0]), robust=True)
+        return row[0]
+    return _redelivered(guid)
+
+
+def _as_text(body: bytes, payload: dict) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:  # JSON may come in UTF-16 or 32 too
+        return json.dumps(payload)
+
+
+_INSERT = """
+    INSERT INTO hook_webhookdelivery (guid, event, action, org, repo, sender,
+        payload, status, received_at, finished_at, attempts, last_error,
+        plugin_results, redeliveries)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, '', '{}', 0)
+    ON CONFLICT (guid) DO NOTHING
+    RETURNING id
+"""
+
+
+def _redelivered(guid: str) -> int:
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(guid=guid)
         if delivery.status == Status.DONE:
             logger.info("delivery %s redelivered but already handled", guid)
-            return delivery
-        WebhookDelivery.objects.filter(pk=delivery.pk).exclude(
-            status=Status.PROCESSING
-        ).update(status=Status.PENDING)
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            redeliveries=delivery.redeliveries + 1
-        )
+            return delivery.pk
+        fields = {"redeliveries": F("redeliveries") + 1}
+        if delivery.status != Status.PROCESSING:
+            fields["status"] = Status.PENDING
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
         # A duplicate message is harmless: only one worker wins the claim.
         transaction.on_commit(lambda: _enqueue(delivery.pk), robust=True)
-    delivery.refresh_from_db()
-    return delivery
+        return delivery.pk
 
 
 class RetryLater(Exception):

@@ -4,7 +4,7 @@ import json
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -75,7 +75,10 @@ def webhook(request):
     if not isinstance(payload, dict):
         return _text(400, "400 Bad Request: the body is not a JSON object")
     try:
-        delivery_record(guid=guid, event=event, payload=payload)
+        delivery_record(guid=guid, event=event, payload=payload, body=body)
+    except DataError:
+        # Valid JSON the database cannot hold, such as a \u0000 in a string.
+        return _text(400, "400 Bad Request: the payload cannot be stored")
     except DatabaseError as exc:
         # GitHub marks the delivery failed; it can be redelivered once the
         # database is back.

@@ -224,3 +224,21 @@ def test_redelivery_of_a_failed_delivery_is_handled_again(post_webhook):
     WebhookDelivery.objects.filter(guid="failed-1").update(status=Status.FAILED)
     assert post_webhook("issues", payload, guid="failed-1").status_code == 200
     assert WebhookDelivery.objects.get(guid="failed-1").status == Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)  # as in production: no outer transaction
+def test_json_the_database_cannot_hold_gets_400(post_webhook):
+    response = post_webhook(
+        "issues", None, raw=b'{"action": "opened", "x": "a\\u0000b"}'
+    )
+    assert response.status_code == 400
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_utf16_json_is_stored(post_webhook):
+    payload = fixture_payload("issues.opened")
+    response = post_webhook(
+        "issues", None, raw=json.dumps(payload).encode("utf-16"), guid="u16"
+    )
+    assert response.status_code == 200
+    assert WebhookDelivery.objects.get(guid="u16").payload == payload
