@@ -42,6 +42,7 @@ DEFAULT_CLONE_IMAGE = "alpine/git:2.47.2"
 
 TEST_CONTAINER_NAME = "test"
 CLONE_CONTAINER_NAME = "clonerefs"
+ARTIFACTS_CONTAINER_NAME = "artifacts"
 CODE_VOLUME = "code"
 LOGS_VOLUME = "logs"
 LOGS_MOUNT_PATH = "/logs"
@@ -225,6 +226,74 @@ def clone_script(
     return "\n".join(lines) + "\n"
 
 
+def done_marker(container: str, *, logs_root: str = LOGS_MOUNT_PATH) -> str:
+    """The file a wrapped test container leaves once its command returned."""
+    return f"{logs_root.rstrip('/')}/done-{container}"
+
+
+def wrapper_script(container: str, *, logs_root: str = LOGS_MOUNT_PATH) -> str:
+    """The `sh -c` script a decorated test container runs its argv under.
+
+    The argv comes as positional parameters, so nothing of it is re-parsed by
+    the shell. The command's exit code is the container's, so the pod's phase
+    is what it was without the wrapper; the marker tells the artifacts sidecar
+    the container is done. The command runs in the background only so that a
+    SIGTERM (deadline, abort) reaches it: a shell as PID 1 would swallow it.
+    """
+    marker = shlex.quote(done_marker(container, logs_root=logs_root))
+    return (
+        '"$@" &\n'
+        "child=$!\n"
+        "trap 'kill -TERM \"$child\" 2>/dev/null' TERM INT\n"
+        'wait "$child"\n'
+        "code=$?\n"
+        "# A trapped signal interrupts `wait`: wait again for the real status.\n"
+        'if kill -0 "$child" 2>/dev/null; then wait "$child"; code=$?; fi\n'
+        f"touch {marker}\n"
+        'exit "$code"\n'
+    )
+
+
+def artifacts_script(
+    containers: Iterable[str],
+    *,
+    logs_root: str = LOGS_MOUNT_PATH,
+    deadline: int | None = None,
+) -> str:
+    """The sidecar's script: once every container in `containers` left its
+    marker (or `deadline` seconds passed), print the artifacts folder as a
+    base64-encoded gzipped tar on stdout.
+
+    Its stdout and stderr are its whole log, which plank decodes: nothing else
+    may be printed. It always exits 0, so the pod's phase is the tests'.
+    """
+    root = logs_root.rstrip("/")
+    markers = " ".join(
+        shlex.quote(done_marker(c, logs_root=logs_root)) for c in containers
+    )
+    lines = ["exec 2>/dev/null"]
+    if markers:
+        lines += [
+            "waited=0",
+            "while :; do",
+            "  missing=0",
+            f"  for marker in {markers}; do",
+            '    [ -e "$marker" ] || missing=1',
+            "  done",
+            '  [ "$missing" = 0 ] && break',
+        ]
+        if deadline:
+            # Past it the pod is killed anyway; this only bounds the wait.
+            lines.append(f'  [ "$waited" -ge {int(deadline)} ] && break')
+        lines += ["  sleep 1", "  waited=$((waited + 1))", "done"]
+    lines += [
+        f"cd {shlex.quote(root + '/artifacts')} || exit 0",
+        "tar -czf - . | base64",
+        "exit 0",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _without_nulls(value: Any) -> Any:
     # YAML's empty values (`env:` with nothing under it) load as null, which
     # the API server treats as unset but the schema rejects: drop them.
@@ -319,6 +388,51 @@ def _decorate(
             )
     if config.get("grace_period"):
         spec["terminationGracePeriodSeconds"] = max(_seconds(config["grace_period"]), 0)
+
+    _add_artifacts_sidecar(spec, image, logs_mount)
+
+
+def _add_artifacts_sidecar(
+    spec: dict[str, Any], image: str, logs_mount: dict[str, str]
+) -> None:
+    """Keep $ARTIFACTS past the pod: a container that prints it once the
+    tests are done, for plank to read through the log API (no bucket, no
+    credentials in the pod).
+
+    Only a container that sets `command` can be wrapped to say when it is
+    done; one that only sets `args` runs the image's entrypoint, unknown
+    here, so it is left alone and the sidecar does not wait for it (its
+    files are kept only if it finished before the others). The wrapper needs
+    /bin/sh in the test image.
+    """
+    containers = spec["containers"]
+    if any(c.get("name") == ARTIFACTS_CONTAINER_NAME for c in containers):
+        # The job's own container has the name: its log is not a tar.
+        return
+    waited = []
+    for container in containers:
+        if not container.get("command"):
+            continue
+        argv = [*container["command"], *(container.get("args") or [])]
+        # "--" is the script's $0; the argv follows as "$@".
+        container["command"] = [
+            "/bin/sh",
+            "-c",
+            wrapper_script(container["name"]),
+            "--",
+            *argv,
+        ]
+        container.pop("args", None)
+        waited.append(container["name"])
+    script = artifacts_script(waited, deadline=spec.get("activeDeadlineSeconds"))
+    containers.append(
+        {
+            "name": ARTIFACTS_CONTAINER_NAME,
+            "image": image,
+            "command": ["/bin/sh", "-c", script],
+            "volumeMounts": [dict(logs_mount)],
+        }
+    )
 
 
 def build_pod(

@@ -5,9 +5,15 @@ from KUBECONFIG, whose contexts name the build clusters: a job's `cluster`
 is a context name, and "default" means the current context.
 """
 
+import base64
+import binascii
+import io
 import logging
 import os
+import tarfile
 import threading
+import zlib
+from pathlib import PurePosixPath
 
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
@@ -24,6 +30,8 @@ from jobs.executors.base import (
 
 logger = logging.getLogger(__name__)
 TIMEOUT = 15  # seconds for any one API call
+# The sidecar jobs.pods adds to decorated pods (ARTIFACTS_CONTAINER_NAME).
+ARTIFACTS_CONTAINER = "artifacts"
 
 
 def in_cluster() -> bool:
@@ -91,6 +99,17 @@ class KubernetesExecutor:
                 return ""
             raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
 
+    def artifacts(
+        self, namespace: str, name: str, limit: int
+    ) -> list[tuple[str, bytes]]:
+        """Files the job wrote under $ARTIFACTS, up to limit bytes in all, as
+        the pod's "artifacts" sidecar printed them (jobs.pods); [] when the
+        pod has no such container or its log is not a readable archive."""
+        # base64 adds a third and line breaks; gzip of incompressible files
+        # and tar headers add a little: leave room for `limit` bytes of files.
+        text = self.logs(namespace, name, ARTIFACTS_CONTAINER, limit * 2 + (1 << 20))
+        return unpack_artifacts(text, limit)
+
     def list_pods(self, namespace: str, selector: str) -> list[PodSummary]:
         try:
             pods = self._call(
@@ -102,6 +121,56 @@ class KubernetesExecutor:
         except ApiException as exc:
             raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
         return [_summary(pod) for pod in pods.items]
+
+
+def unpack_artifacts(text: str, limit: int) -> list[tuple[str, bytes]]:
+    """The regular files in a base64-encoded gzipped tar, up to `limit` bytes
+    in all; members that could land outside the folder (absolute paths,
+    "..") and anything but regular files are skipped.
+
+    The text may be cut short (a log read with a byte limit): the files
+    complete before the cut are returned.
+    """
+    encoded = "".join(text.split())
+    encoded = encoded[: len(encoded) - len(encoded) % 4]
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return []
+    files: dict[str, bytes] = {}
+    total = skipped = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r|gz") as archive:
+            for member in archive:
+                relative = _safe_name(member.name)
+                if relative is None or not member.isfile():
+                    # Still read through, so count it: a stream of junk
+                    # must not keep us decompressing forever.
+                    skipped += member.size
+                    if skipped > limit:
+                        break
+                    continue
+                if total + member.size > limit:
+                    break
+                handle = archive.extractfile(member)
+                if handle is None:
+                    continue
+                files[relative] = handle.read()
+                total += member.size
+    except (tarfile.TarError, EOFError, OSError, zlib.error):
+        # Cut short or garbled: keep what was whole.
+        pass
+    return list(files.items())
+
+
+def _safe_name(name: str) -> str | None:
+    path = PurePosixPath(name)
+    if path.is_absolute():
+        return None
+    parts = [part for part in path.parts if part != "."]
+    if not parts or ".." in parts:
+        return None
+    return "/".join(parts)
 
 
 def _message(exc: ApiException) -> str:

@@ -1,10 +1,15 @@
 """Pods built for ProwJobs (spec §2.4-2.7): the manifest, decoration, and the
 clone script, which is also run for real against a local git repository."""
 
+import base64
 import copy
+import io
 import os
 import shlex
+import signal
 import subprocess
+import tarfile
+import time
 from pathlib import Path
 
 import kubernetes_validate
@@ -14,10 +19,12 @@ from jobs.environment import job_environment
 from jobs.models import ProwJob
 from jobs.pods import (
     DEFAULT_CLONE_IMAGE,
+    artifacts_script,
     build_pod,
     clone_script,
     clone_uri_for,
     workdir_for,
+    wrapper_script,
 )
 
 MERGE_ENV = [
@@ -267,10 +274,19 @@ def test_decorated_presubmit_clones_into_a_shared_volume():
         {"name": "logs", "emptyDir": {}},
     ]
 
-    (container,) = spec["containers"]
+    container, sidecar = spec["containers"]
     assert container["name"] == "test"
-    assert container["command"] == ["make"]
-    assert container["args"] == ["test"]
+    assert sidecar["name"] == "artifacts"
+    # Wrapped, so the sidecar learns when it is done; same argv in the end.
+    assert container["command"] == [
+        "/bin/sh",
+        "-c",
+        wrapper_script("test"),
+        "--",
+        "make",
+        "test",
+    ]
+    assert "args" not in container
     assert container["workingDir"] == clone_dir
     assert container["volumeMounts"] == [
         {"name": "code", "mountPath": "/home/prow/go"},
@@ -370,8 +386,9 @@ def test_multi_container_decorated_pod_keeps_names_and_workdirs():
         "volumes": [{"name": "cache", "emptyDir": {}}],
     }
     pod = validated(build_pod(decorated(pod_spec=spec), build_id=BUILD_ID))
-    unit, lint = pod["spec"]["containers"]
+    unit, lint, sidecar = pod["spec"]["containers"]
     assert (unit["name"], lint["name"]) == ("unit", "lint")
+    assert sidecar["name"] == "artifacts"
     assert unit["workingDir"] == "/home/prow/go/src/github.com/kubernetes/test-infra"
     assert lint["workingDir"] == "/src"
     assert [m["name"] for m in lint["volumeMounts"]] == ["cache", "code", "logs"]
@@ -753,3 +770,140 @@ def test_clone_script_fails_on_a_git_error(tmp_path, remote):
     assert result.stdout.count("clonerefs: cloning") == 1
     assert artifacts.is_dir()
     assert oct(artifacts.stat().st_mode & 0o777) == oct(0o777)
+
+
+# --- the artifacts sidecar -------------------------------------------------
+
+
+def sidecar_of(pod: dict) -> dict:
+    (sidecar,) = [c for c in pod["spec"]["containers"] if c["name"] == "artifacts"]
+    return sidecar
+
+
+def test_undecorated_pod_has_no_artifacts_sidecar():
+    pod = validated(build_pod(job(), build_id=BUILD_ID))
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["test"]
+    assert pod["spec"]["containers"][0]["command"] == ["/bin/sh", "-c"]
+
+
+def test_decorated_pod_gets_a_sidecar_waiting_for_the_wrapped_containers():
+    spec = {
+        "containers": [
+            {"name": "unit", "image": "golang:1.23", "command": ["make", "test"]},
+            {"name": "lint", "image": "golang:1.23", "args": ["lint"]},
+        ]
+    }
+    pod = validated(build_pod(decorated(pod_spec=spec), build_id=BUILD_ID))
+    unit, lint, sidecar = pod["spec"]["containers"]
+    assert sidecar["image"] == DEFAULT_CLONE_IMAGE
+    assert sidecar["volumeMounts"] == [{"name": "logs", "mountPath": "/logs"}]
+    assert sidecar["command"][:2] == ["/bin/sh", "-c"]
+    script = sidecar["command"][2]
+    assert "/logs/done-unit" in script
+    # Only args: the image's entrypoint is unknown, so it cannot be wrapped
+    # and the sidecar must not wait for a marker that never comes.
+    assert lint["args"] == ["lint"] and "command" not in lint
+    assert "done-lint" not in script
+    assert "tar -czf - . | base64" in script
+    # Bounded by the pod's own deadline (2h).
+    assert "7200" in script
+
+
+def test_a_job_container_named_artifacts_gets_no_sidecar():
+    spec = {"containers": [{"name": "artifacts", "image": "x", "command": ["y"]}]}
+    spec["containers"].append({"name": "unit", "image": "x", "command": ["z"]})
+    pod = validated(build_pod(decorated(pod_spec=spec), build_id=BUILD_ID))
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["artifacts", "unit"]
+    assert pod["spec"]["containers"][1]["command"] == ["z"]
+
+
+def run_wrapped(tmp_path: Path, argv: list[str]) -> subprocess.CompletedProcess:
+    logs = tmp_path / "logs"
+    logs.mkdir(exist_ok=True)
+    script = wrapper_script("test", logs_root=str(logs))
+    return subprocess.run(
+        ["/bin/sh", "-c", script, "--", *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_wrapper_runs_the_argv_as_is_and_leaves_the_marker(tmp_path):
+    argv = ["printf", "%s|", "two words", 'it\'s "quoted"', "$HOME", "*"]
+    result = run_wrapped(tmp_path, argv)
+    assert result.returncode == 0
+    assert result.stdout == 'two words|it\'s "quoted"|$HOME|*|'
+    assert (tmp_path / "logs" / "done-test").exists()
+
+
+def test_wrapper_keeps_a_failing_exit_code(tmp_path):
+    result = run_wrapped(tmp_path, ["sh", "-c", "echo failing >&2; exit 3"])
+    assert result.returncode == 3
+    assert "failing" in result.stderr
+    assert (tmp_path / "logs" / "done-test").exists()
+
+
+def test_wrapper_marks_a_command_that_cannot_run(tmp_path):
+    result = run_wrapped(tmp_path, ["/nonexistent/binary"])
+    assert result.returncode == 127
+    assert (tmp_path / "logs" / "done-test").exists()
+
+
+def test_wrapper_passes_sigterm_to_the_command(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    script = wrapper_script("test", logs_root=str(logs))
+    ready = tmp_path / "ready"
+    child = f"trap 'exit 42' TERM; touch {ready}; while :; do sleep 0.1; done"
+    process = subprocess.Popen(["/bin/sh", "-c", script, "--", "sh", "-c", child])
+    try:
+        for _ in range(100):
+            if ready.exists():
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 42
+    finally:
+        process.kill()
+    assert (logs / "done-test").exists()
+
+
+def test_sidecar_script_waits_for_markers_then_prints_the_tar(tmp_path):
+    logs = tmp_path / "logs"
+    (logs / "artifacts" / "junit").mkdir(parents=True)
+    (logs / "artifacts" / "junit" / "report.xml").write_text("<ok/>")
+    script = artifacts_script(["unit", "e2e"], logs_root=str(logs))
+    process = subprocess.Popen(
+        ["/bin/sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        (logs / "done-unit").touch()
+        time.sleep(1.5)
+        assert process.poll() is None  # e2e is not done yet
+        (logs / "done-e2e").touch()
+        out, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert err == b""
+    data = base64.b64decode(b"".join(out.split()))
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+        member = archive.extractfile("./junit/report.xml")
+        assert member is not None and member.read() == b"<ok/>"
+
+
+def test_sidecar_script_gives_up_waiting_at_the_deadline(tmp_path):
+    logs = tmp_path / "logs"
+    (logs / "artifacts").mkdir(parents=True)
+    script = artifacts_script(["unit"], logs_root=str(logs), deadline=1)
+    result = subprocess.run(["/bin/sh", "-c", script], capture_output=True, timeout=20)
+    assert result.returncode == 0
+    assert result.stdout.strip()
+
+
+def test_sidecar_script_exits_0_without_an_artifacts_folder(tmp_path):
+    script = artifacts_script([], logs_root=str(tmp_path / "missing"))
+    result = subprocess.run(["/bin/sh", "-c", script], capture_output=True)
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
