@@ -13,6 +13,7 @@ making a second one.
 import logging
 import re
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -257,6 +258,7 @@ def _sync_pending(job: ProwJob, config: ProwConfig) -> None:
         logger.warning("job %s: cannot read its pod: %s", job.name, exc)
         return
     now = timezone.now()
+    finish = partial(_finish, job, executor, namespace, name)
 
     if not pod.exists:
         _revive(job, config, executor, namespace, "the pod vanished")
@@ -267,15 +269,11 @@ def _sync_pending(job: ProwJob, config: ProwConfig) -> None:
         return
     phase = pod.phase
     if phase == "Pending":
-        _sync_not_started(job, config, executor, namespace, name, pod, now)
+        _sync_not_started(job, config, finish, pod, now)
     elif phase == "Running":
         oom = any(c.reason == "OOMKilled" for c in pod.containers)
         if oom:
-            _finish(
-                job,
-                executor,
-                namespace,
-                name,
+            finish(
                 State.ERROR,
                 "Job pod was OOM killed by the cluster.",
                 delete=True,
@@ -283,11 +281,7 @@ def _sync_pending(job: ProwJob, config: ProwConfig) -> None:
         elif pod.start_time and now - pod.start_time > _timeout(
             job, config, "pod_running_timeout"
         ):
-            _finish(
-                job,
-                executor,
-                namespace,
-                name,
+            finish(
                 State.ABORTED,
                 "Pod running timeout.",
                 delete=True,
@@ -299,54 +293,36 @@ def _sync_pending(job: ProwJob, config: ProwConfig) -> None:
             c.state == "terminated" and c.exit_code == 0 for c in pod.containers
         )
         if clean:
-            _finish(job, executor, namespace, name, State.SUCCESS, "Job succeeded.")
+            finish(State.SUCCESS, "Job succeeded.")
         else:
-            _finish(
-                job,
-                executor,
-                namespace,
-                name,
+            finish(
                 State.ERROR,
                 "Pod was in succeeded phase but some containers didn't finish",
             )
     elif phase == "Failed":
         if pod.reason == "Evicted":
             if job.error_on_eviction:
-                _finish(
-                    job,
-                    executor,
-                    namespace,
-                    name,
+                finish(
                     State.ERROR,
                     "Job pod was evicted by the cluster.",
                 )
             else:
                 _revive(job, config, executor, namespace, "Evicted")
         elif pod.reason == "RunnerLost":
-            _finish(
-                job,
-                executor,
-                namespace,
-                name,
+            finish(
                 State.ERROR,
                 "The process running the job's pod stopped unexpectedly.",
             )
         else:
-            _finish(job, executor, namespace, name, State.FAILURE, "Job failed.")
+            finish(State.FAILURE, "Job failed.")
     else:  # Unknown: the node stopped answering
         _revive(job, config, executor, namespace, f"pod phase {phase or 'Unknown'}")
 
 
-def _sync_not_started(
-    job, config, executor, namespace, name, pod: PodStatus, now
-) -> None:
+def _sync_not_started(job, config, finish, pod: PodStatus, now) -> None:
     image = next((c for c in pod.containers if c.reason in IMAGE_ERRORS), None)
     if image is not None:
-        _finish(
-            job,
-            executor,
-            namespace,
-            name,
+        finish(
             State.ERROR,
             f"The image can't be pulled: {image.reason}: {image.message}".rstrip(": "),
             delete=True,
@@ -355,22 +331,14 @@ def _sync_not_started(
     if not pod.scheduled:
         since = job.pending_time or job.start_time
         if now - since > _timeout(job, config, "pod_unscheduled_timeout"):
-            _finish(
-                job,
-                executor,
-                namespace,
-                name,
+            finish(
                 State.ERROR,
                 "Pod scheduling timeout.",
                 delete=True,
             )
         return
     if now - pod.start_time > _timeout(job, config, "pod_pending_timeout"):
-        _finish(
-            job,
-            executor,
-            namespace,
-            name,
+        finish(
             State.ERROR,
             "Pod pending timeout.",
             delete=True,
