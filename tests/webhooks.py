@@ -105,3 +105,26 @@ def clean_broker():
     """Nothing left in the test broker from earlier tests."""
     redis.Redis.from_url(app.conf.broker_url).flushdb()
     yield
+
+
+@pytest.fixture
+def private_cache(settings):
+    """A key prefix of this test's own in the shared cache, removed after.
+
+    Clearing the cache would flush the whole Redis database, which other
+    test runs use as their Celery broker at the same time.
+    """
+    from django.conf import settings as django_settings
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    caches = {alias: dict(conf) for alias, conf in django_settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
+    yield prefix
+    conf = caches["default"]
+    if conf["BACKEND"].endswith("RedisCache"):
+        client = redis.Redis.from_url(conf["LOCATION"])
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -1,8 +1,4 @@
-import uuid
-
 import pytest
-import redis
-from django.conf import settings as django_settings
 
 from prow.github import transport
 from prow.github.client import forget_clients, github_client
@@ -12,27 +8,12 @@ HEAD = "a" * 40
 
 
 @pytest.fixture(autouse=True)
-def _own_cache(settings):
-    """A key prefix of this test's own in the shared cache.
-
-    Clearing the cache would flush the whole Redis database, which other
-    test runs use as their Celery broker at the same time.
-    """
-    prefix = f"test-github-{uuid.uuid4().hex[:12]}"
-    caches = {alias: dict(conf) for alias, conf in django_settings.CACHES.items()}
-    caches["default"]["KEY_PREFIX"] = prefix
-    settings.CACHES = caches
+def _own_cache(private_cache):
+    """A cache of this test's own, and clients and counters built afresh."""
     forget_clients()
     transport.stats.reset()
     yield
     forget_clients()
-    conf = caches["default"]
-    if conf["BACKEND"].endswith("RedisCache"):
-        client = redis.Redis.from_url(conf["LOCATION"])
-        keys = list(client.scan_iter(match=f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 @pytest.fixture

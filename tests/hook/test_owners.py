@@ -5,8 +5,6 @@ import textwrap
 import uuid
 
 import pytest
-import redis
-from django.conf import settings as django_settings
 
 from hook.owners import OwnersReader, parse_aliases, parse_owners
 from prow.github import transport
@@ -16,22 +14,9 @@ CONTENTS = re.compile(r"^/repos/org/repo/contents/")
 
 
 @pytest.fixture(autouse=True)
-def _own_cache(settings, monkeypatch):
-    """A cache key prefix of this test's own: OWNERS files are cached by SHA,
-    and the shared Redis database must not be flushed (other runs use it)."""
-    prefix = f"test-owners-{uuid.uuid4().hex[:12]}"
-    caches = {alias: dict(conf) for alias, conf in django_settings.CACHES.items()}
-    caches["default"]["KEY_PREFIX"] = prefix
-    settings.CACHES = caches
+def _own_cache(private_cache, monkeypatch):
+    """OWNERS files are cached by SHA: a cache of this test's own, and no real waits."""
     monkeypatch.setattr(transport, "_sleep", lambda seconds: None)
-    yield
-    conf = caches["default"]
-    if conf["BACKEND"].endswith("RedisCache"):
-        client = redis.Redis.from_url(conf["LOCATION"])
-        keys = list(client.scan_iter(match=f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 def new_sha() -> str:

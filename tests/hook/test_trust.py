@@ -1,11 +1,8 @@
 """Trust through the real GitHub client, over HTTP, against the fake."""
 
 import re
-import uuid
 
 import pytest
-import redis
-from django.conf import settings as django_settings
 
 from hook.trust import (
     NOT_COLLABORATOR,
@@ -28,22 +25,9 @@ UNTRUSTED = (
 
 
 @pytest.fixture(autouse=True)
-def _own_cache(settings, monkeypatch):
-    """A cache key prefix of this test's own: membership answers are cached,
-    and the shared Redis database must not be flushed (other runs use it)."""
-    prefix = f"test-trust-{uuid.uuid4().hex[:12]}"
-    caches = {alias: dict(conf) for alias, conf in django_settings.CACHES.items()}
-    caches["default"]["KEY_PREFIX"] = prefix
-    settings.CACHES = caches
+def _own_cache(private_cache, monkeypatch):
+    """membership answers are cached: a cache of this test's own, and no real waits."""
     monkeypatch.setattr(transport, "_sleep", lambda seconds: None)
-    yield
-    conf = caches["default"]
-    if conf["BACKEND"].endswith("RedisCache"):
-        client = redis.Redis.from_url(conf["LOCATION"])
-        keys = list(client.scan_iter(match=f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 @pytest.fixture
