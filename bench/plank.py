@@ -9,7 +9,7 @@ job table as it grows.
 
     .venv/bin/python -m bench.plank --jobs 10000
 
-Uses its own database (prow_bench_plank, created if missing) and Redis db 13.
+Uses its own database (prow_bench_plank, created afresh) and Redis db 5.
 """
 
 import argparse
@@ -22,31 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def prepare_environment(workdir: Path) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prow.settings")
-    os.environ["DATABASE_URL"] = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/prow_bench_plank"
-    )
-    os.environ["CELERY_BROKER_URL"] = os.environ.get(
-        "BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"
-    )
-    os.environ["PROW_DATA_DIR"] = str(workdir)
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if exists:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+from bench.common import use_own_database  # noqa: E402
 
 
 def main() -> None:
@@ -56,8 +32,8 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="prow-bench-plank-"))
-    prepare_environment(workdir)
-    ensure_database()
+    # Redis db 5: the hook benchmark empties db 13 while it runs.
+    use_own_database("prow_bench_plank", 5, workdir)
 
     import django
 

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import drop_own_database, use_own_database  # noqa: E402
+
 NAMES = 200
 PERIODIC_EVERY = 5  # job-000, job-005, ...: 40 periodics
 SPREAD_DAYS = 40
@@ -36,43 +38,6 @@ SPREAD_DAYS = 40
 STALE_PERIODICS = 10
 AGE = f"now() - interval '{SPREAD_DAYS} days' * (%(count)s - i) / %(count)s"
 STALE_AGE = "now() - interval '40 days' + interval '1 hour' * i"
-
-
-def prepare_environment(workdir: Path) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prow.settings")
-    os.environ["DATABASE_URL"] = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/prow_bench_sinker"
-    )
-    os.environ["CELERY_BROKER_URL"] = os.environ.get(
-        "BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"
-    )
-    os.environ["PROW_DATA_DIR"] = str(workdir)
-    # No cluster: sinker looks at the local executor's (empty) pod folder.
-    os.environ["KUBECONFIG"] = ""
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if exists:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def peak_rss_mib() -> float:
@@ -225,8 +190,9 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="prow-bench-sinker-"))
-    prepare_environment(workdir)
-    ensure_database()
+    use_own_database("prow_bench_sinker", 8, workdir)
+    # No cluster: sinker looks at the local executor's (empty) pod folder.
+    os.environ["KUBECONFIG"] = ""
 
     import django
 
@@ -303,7 +269,7 @@ def main() -> None:
     assert old_left.count() == stale_left == STALE_PERIODICS
     assert folders_left == JobArtifact.objects.count()
     connection.close()
-    drop_database()
+    drop_own_database()
     shutil.rmtree(workdir)
 
 
