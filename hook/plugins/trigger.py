@@ -203,12 +203,7 @@ class Trigger:
         link = self.ctx.config.github.link_url.rstrip("/")
         base_sha = self.gh.branch_sha(pr.org, pr.repo, pr.base_ref)
         return {
-            "org": pr.org,
-            "repo": pr.repo,
-            "repo_link": f"{link}/{pr.org}/{pr.repo}",
-            "base_ref": pr.base_ref,
-            "base_sha": base_sha,
-            "base_link": f"{link}/{pr.org}/{pr.repo}/commit/{base_sha}",
+            **base_refs(link, pr.org, pr.repo, pr.base_ref, base_sha),
             "pulls": [
                 {
                     "number": pr.number,
@@ -238,22 +233,22 @@ class Trigger:
             )
             return []
         refs = self.refs()
+        made = made_for_webhook(
+            self.ctx.guid,
+            org=self.pr.org,
+            repo=self.pr.repo,
+            pull_number=self.pr.number,
+        )
         created = []
         for job in jobs:
+            if job.name in made:
+                continue
             labels = {
                 "event-GUID": self.ctx.guid,
                 "prow.k8s.io/is-optional": "true" if job.optional else "false",
             }
             if retest:
                 labels["prow.k8s.io/retest"] = "true"
-            if ProwJob.objects.filter(
-                job=job.name,
-                org=self.pr.org,
-                repo=self.pr.repo,
-                pull_number=self.pr.number,
-                labels__contains={"event-GUID": self.ctx.guid},
-            ).exists():
-                continue
             created.append(
                 prowjob_create(
                     fields=presubmit_fields(job, refs, self.ctx.config),
@@ -360,6 +355,28 @@ class Trigger:
                 marker in (comment.body or "") for marker in HELP_MARKERS
             ):
                 self.gh.delete_comment(self.pr.org, self.pr.repo, comment.id)
+
+
+def base_refs(link: str, org: str, repo: str, base_ref: str, base_sha: str) -> dict:
+    """The refs of a branch at a commit, with the links the original adds."""
+    return {
+        "org": org,
+        "repo": repo,
+        "repo_link": f"{link}/{org}/{repo}",
+        "base_ref": base_ref,
+        "base_sha": base_sha,
+        "base_link": f"{link}/{org}/{repo}/commit/{base_sha}",
+    }
+
+
+def made_for_webhook(guid: str, **filters) -> set[str]:
+    """Names of the jobs this webhook already started (one query), so a
+    redelivered or replayed webhook starts nothing twice."""
+    return set(
+        ProwJob.objects.filter(
+            labels__contains={"event-GUID": guid}, **filters
+        ).values_list("job", flat=True)
+    )
 
 
 # Pull request events -----------------------------------------------------------
@@ -606,16 +623,12 @@ def handle_push(ctx: PluginContext, event) -> None:
                 files.update(commit.get(kind) or [])
         return sorted(files)
 
-    link = ctx.config.github.link_url.rstrip("/")
-    refs = {
-        "org": org,
-        "repo": ctx.repo,
-        "repo_link": f"{link}/{org}/{ctx.repo}",
-        "base_ref": branch,
-        "base_sha": after,
-        "base_link": payload.get("compare")
-        or f"{link}/{org}/{ctx.repo}/commit/{after}",
-    }
+    refs = base_refs(
+        ctx.config.github.link_url.rstrip("/"), org, ctx.repo, branch, after
+    )
+    if payload.get("compare"):
+        refs["base_link"] = payload["compare"]
+    made = made_for_webhook(ctx.guid, type=ProwJobType.POSTSUBMIT)
     is_tag = ref.startswith("refs/tags/")
     for job in jobs:
         # A tag runs only the jobs whose branch filters name it explicitly.
@@ -623,11 +636,7 @@ def handle_push(ctx: PluginContext, event) -> None:
             continue
         if not matching.postsubmit_should_run(job, branch, changes):
             continue
-        if ProwJob.objects.filter(
-            job=job.name,
-            type=ProwJobType.POSTSUBMIT,
-            labels__contains={"event-GUID": ctx.guid},
-        ).exists():
+        if job.name in made:
             continue
         prowjob_create(
             fields=postsubmit_fields(job, refs, ctx.config),
