@@ -8,6 +8,7 @@ is a context name, and "default" means the current context.
 import base64
 import binascii
 import io
+import json
 import logging
 import os
 import tarfile
@@ -174,8 +175,6 @@ def _safe_name(name: str) -> str | None:
 
 
 def _message(exc: ApiException) -> str:
-    import json
-
     try:
         return json.loads(exc.body).get("message", exc.reason)
     except (TypeError, ValueError):

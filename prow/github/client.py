@@ -235,36 +235,33 @@ class GitHubClient:
         with _calling(f"GET ref heads/{branch} of {org}/{repo}"):
             return self._repo(org, repo).get_git_ref(f"heads/{branch}").object.sha
 
-    def file_content(self, org: str, repo: str, path: str, ref: str = "") -> str | None:
-        """A file's text at ref, or None if it does not exist."""
+    def _contents(self, org: str, repo: str, path: str, ref: str):
+        """The contents API's answer for path at ref, or None if missing."""
         with _calling(f"GET {path} of {org}/{repo}"):
             kwargs = {"ref": ref} if ref else {}
             try:
-                content = self._repo(org, repo).get_contents(path, **kwargs)
+                return self._repo(org, repo).get_contents(path, **kwargs)
             except GithubException as exc:
                 if _is_404(exc):
                     return None
                 raise
-            if isinstance(content, list):
-                return None  # a directory
-            return base64.b64decode(content.content or "").decode("utf-8", "replace")
+
+    def file_content(self, org: str, repo: str, path: str, ref: str = "") -> str | None:
+        """A file's text at ref, or None if it does not exist."""
+        content = self._contents(org, repo, path, ref)
+        if content is None or isinstance(content, list):
+            return None  # missing, or a directory
+        return base64.b64decode(content.content or "").decode("utf-8", "replace")
 
     def directory_files(
         self, org: str, repo: str, path: str, ref: str = ""
     ) -> list[str] | None:
         """Names of the files directly in a directory at ref, or None if
         there is no such directory."""
-        with _calling(f"GET {path}/ of {org}/{repo}"):
-            kwargs = {"ref": ref} if ref else {}
-            try:
-                content = self._repo(org, repo).get_contents(path, **kwargs)
-            except GithubException as exc:
-                if _is_404(exc):
-                    return None
-                raise
-            if not isinstance(content, list):
-                return None
-            return sorted(item.name for item in content if item.type == "file")
+        content = self._contents(org, repo, path, ref)
+        if not isinstance(content, list):
+            return None
+        return sorted(item.name for item in content if item.type == "file")
 
     def list_comments(self, org: str, repo: str, number: int):
         with _calling(f"GET comments of {org}/{repo}#{number}"):
