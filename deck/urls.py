@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from deck import views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("view/<uuid:name>", views.job_detail, name="job-detail"),
     path("periodics/<str:name>/run", views.run_periodic, name="run-periodic"),
+    path("", include("deck.compat_urls")),
 ]

@@ -107,6 +107,7 @@ class ProwJob(models.Model):
             models.Index(fields=["org", "repo", "pull_number"], name="prowjob_pull"),
             models.Index(fields=["state", "-id"], name="prowjob_state"),
             models.Index(fields=["type", "-id"], name="prowjob_type"),
+            models.Index(fields=["author", "-id"], name="prowjob_author"),
             # Controllers only ever look at unfinished jobs: keep that small.
             models.Index(
                 fields=["state", "job"],

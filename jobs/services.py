@@ -255,3 +255,55 @@ def pull_request_presubmits_abort(
     ):
         count += prowjob_abort(job, description)
     return count
+
+
+# Columns that make up a job's spec: a rerun copies them as they were.
+_SPEC_COLUMNS = (
+    "type",
+    "job",
+    "agent",
+    "cluster",
+    "namespace",
+    "context",
+    "rerun_command",
+    "report",
+    "max_concurrency",
+    "job_queue_name",
+    "error_on_eviction",
+    "hidden",
+    "refs",
+    "extra_refs",
+    "pod_spec",
+    "decoration_config",
+    "reporter_config",
+    "rerun_auth_config",
+    "org",
+    "repo",
+    "base_ref",
+    "pull_number",
+    "pull_sha",
+    "author",
+)
+# Labels that belong to one run and must not be carried to the next.
+_PER_RUN_LABELS = ("prow.k8s.io/id", "prow.k8s.io/build-id", "event-GUID")
+
+
+def prowjob_rerun(job: ProwJob, *, user=None) -> ProwJob:
+    """A new run with the same spec as `job` (Deck's rerun button).
+
+    The same refs are tested again, as the original does: a rerun answers
+    "was it a flake?", not "does the branch pass now". Callers check that
+    `user` may do this.
+    """
+    from jobs.horologium import TRIGGERED_BY_ANNOTATION
+
+    fields = {name: copy.deepcopy(getattr(job, name)) for name in _SPEC_COLUMNS}
+    labels = {k: v for k, v in job.labels.items() if k not in _PER_RUN_LABELS}
+    annotations = dict(job.annotations)
+    username = getattr(user, "username", user)
+    if username:
+        annotations[TRIGGERED_BY_ANNOTATION] = str(username)
+    new = ProwJob.objects.create(labels=labels, annotations=annotations, **fields)
+    _announce(new.pk, sync=True)
+    logger.info("%s %s rerun as %s by %s", job.job, job.name, new.name, username)
+    return new

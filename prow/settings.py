@@ -86,7 +86,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "django_htmx",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
     "template_partials",
     "prow.config",
     "hook",
@@ -105,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "prow.urls"
@@ -120,6 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "deck.context_processors.deck_nav",
             ],
         },
     },
@@ -186,7 +194,66 @@ if PROW_S3_BUCKET:
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-LOGIN_URL = "/admin/login/"
+# Logging in: Django accounts (made by an admin), and GitHub OAuth when an
+# OAuth app is configured. Nobody signs up locally; a GitHub login makes its
+# account on first use. Deck's write actions then check
+# deck.rerun_auth_configs against the GitHub login.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "deck.accounts.NoLocalSignupAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_STORE_TOKENS = False
+PROW_GITHUB_OAUTH_CLIENT_ID = env("PROW_GITHUB_OAUTH_CLIENT_ID")
+PROW_GITHUB_OAUTH_CLIENT_SECRET_FILE = env("PROW_GITHUB_OAUTH_CLIENT_SECRET_FILE")
+SOCIALACCOUNT_PROVIDERS = {"github": {"SCOPE": ["read:org"]}}
+if PROW_GITHUB_OAUTH_CLIENT_ID and PROW_GITHUB_OAUTH_CLIENT_SECRET_FILE:
+    SOCIALACCOUNT_PROVIDERS["github"]["APPS"] = [
+        {
+            "client_id": PROW_GITHUB_OAUTH_CLIENT_ID,
+            "secret": Path(PROW_GITHUB_OAUTH_CLIENT_SECRET_FILE).read_text().strip(),
+            "key": "",
+        }
+    ]
+# GitHub Enterprise: the web address the OAuth pages live on.
+PROW_GITHUB_WEB_URL = env("PROW_GITHUB_WEB_URL")
+if PROW_GITHUB_WEB_URL:
+    SOCIALACCOUNT_PROVIDERS["github"]["GITHUB_URL"] = PROW_GITHUB_WEB_URL
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# The REST API: public reads, writes with a token (or a logged-in session
+# with its CSRF token), cursor pages, an OpenAPI schema.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Prow API",
+    "DESCRIPTION": "ProwJobs, config versions, webhook deliveries and Tide.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # Celery. Without CELERY_BROKER_URL the broker is kombu's filesystem
 # transport under the data folder: web, worker and beat on one machine share

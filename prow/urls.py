@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("healthz/ready", health.healthz_ready, name="healthz-ready"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("", include("hook.urls")),
+    path("api/", include("deck.api.urls")),
     path("", include("deck.urls")),
 ]

@@ -1,0 +1,3 @@
+"""The REST API under /api/v1/ and its OpenAPI schema."""
+
+urlpatterns = []

@@ -1,0 +1,21 @@
+"""The navigation bar, with only the pages this installation serves."""
+
+from django.urls import NoReverseMatch, reverse
+
+_NAV = (
+    ("deck:command-help", "Plugins"),
+    ("deck:tide", "Tide"),
+    ("api-docs", "API"),
+)
+
+
+def deck_nav(request):
+    items = []
+    for name, label in _NAV:
+        try:
+            items.append({"url": reverse(name), "label": label})
+        except NoReverseMatch:
+            continue  # that page is not part of this build yet
+    if getattr(request, "user", None) is not None and request.user.is_staff:
+        items.append({"url": reverse("admin:index"), "label": "Admin"})
+    return {"deck_nav": items}

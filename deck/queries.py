@@ -1,0 +1,196 @@
+"""The job list's filters and keyset pages, shared by Deck's pages, the
+REST API and /prowjobs.js.
+
+Pages are cut by primary key (`id < cursor`), never by OFFSET, so page 50 of
+a million rows costs what page 1 does: one index range scan of `limit + 1`
+rows. Every filter is an equality on an indexed column; the text search on
+job names is first resolved against the small set of known job names, so it
+too becomes an equality (`job IN (...)`) instead of a scan of every row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+
+from django.db.models import QuerySet
+
+from jobs.models import BuildCounter, ProwJob, ProwJobState, ProwJobType
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+# How many job names a text search may expand to before it is refused as
+# too broad to be useful (the list would be unfiltered anyway).
+MAX_SEARCH_NAMES = 500
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
+
+
+class FilterError(ValueError):
+    """A filter value that cannot mean anything (bad state, bad number)."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class JobFilters:
+    """What the job list is narrowed to. Empty strings mean "any"."""
+
+    type: str = ""
+    repo: str = ""  # "org" or "org/repo"
+    job: str = ""  # exact job name
+    state: str = ""
+    author: str = ""
+    pull: int | None = None
+    q: str = ""  # part of a job name, case-insensitive
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> JobFilters:
+        """Read filters from GET parameters; raises FilterError on nonsense
+        so the page can say which field is wrong."""
+        values = {
+            name: (params.get(name) or "").strip()
+            for name in ("type", "repo", "job", "state", "author", "pull", "q")
+        }
+        if values["type"] and values["type"] not in ProwJobType.values:
+            raise FilterError("type", f"must be one of {', '.join(ProwJobType.values)}")
+        if values["state"] and values["state"] not in ProwJobState.values:
+            raise FilterError(
+                "state", f"must be one of {', '.join(ProwJobState.values)}"
+            )
+        if values["repo"] and not _REPO.match(values["repo"]):
+            raise FilterError("repo", "must look like org or org/repo")
+        pull = None
+        if values["pull"]:
+            if not values["pull"].isdigit() or len(values["pull"]) > 9:
+                raise FilterError("pull", "must be a pull request number")
+            pull = int(values["pull"])
+        values["pull"] = pull
+        return cls(**values)
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as GET parameters (only the ones set)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value not in ("", None):
+                out[f.name] = str(value)
+        return out
+
+    def without(self, name: str) -> JobFilters:
+        return replace(self, **{name: None if name == "pull" else ""})
+
+    @property
+    def org_repo(self) -> tuple[str, str]:
+        org, _, repo = self.repo.partition("/")
+        return org, repo
+
+    def is_empty(self) -> bool:
+        return not self.as_query()
+
+
+@dataclass
+class Page:
+    rows: list[ProwJob]
+    # Cursors for the neighbouring pages: None where there is none.
+    older: int | None = None
+    newer: int | None = None
+    filters: JobFilters = field(default_factory=JobFilters)
+
+
+def known_job_names() -> list[str]:
+    """Every job name that has ever run or is configured."""
+    from prow.config.active import active_config
+
+    config = active_config().config
+    names = set(BuildCounter.objects.values_list("job", flat=True))
+    names.update(job.name for jobs in config.presubmits.values() for job in jobs)
+    names.update(job.name for jobs in config.postsubmits.values() for job in jobs)
+    names.update(job.name for job in config.periodics)
+    return sorted(names)
+
+
+def search_job_names(text: str, names: Iterable[str] | None = None) -> list[str]:
+    text = text.lower()
+    pool = known_job_names() if names is None else names
+    return [name for name in pool if text in name.lower()]
+
+
+def filtered_jobs(
+    filters: JobFilters, *, include_hidden: bool = False
+) -> QuerySet[ProwJob]:
+    """Jobs matching filters, newest first (not yet cut into a page)."""
+    jobs = ProwJob.objects.all()
+    if not include_hidden:
+        jobs = jobs.filter(hidden=False)
+    if filters.type:
+        jobs = jobs.filter(type=filters.type)
+    if filters.repo:
+        org, repo = filters.org_repo
+        jobs = jobs.filter(org=org)
+        if repo:
+            jobs = jobs.filter(repo=repo)
+    if filters.job:
+        jobs = jobs.filter(job=filters.job)
+    if filters.state:
+        jobs = jobs.filter(state=filters.state)
+    if filters.author:
+        jobs = jobs.filter(author=filters.author)
+    if filters.pull is not None:
+        jobs = jobs.filter(pull_number=filters.pull)
+    if filters.q:
+        names = search_job_names(filters.q)[:MAX_SEARCH_NAMES]
+        jobs = jobs.filter(job__in=names) if names else jobs.none()
+    return jobs.order_by("-id")
+
+
+def job_page(
+    filters: JobFilters,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = PAGE_SIZE,
+    include_hidden: bool = False,
+    queryset: QuerySet[ProwJob] | None = None,
+) -> Page:
+    """One page of the list: the `limit` newest jobs older than `before`, or
+    the `limit` oldest jobs newer than `after` (going back towards the top).
+    """
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    jobs = (
+        queryset
+        if queryset is not None
+        else filtered_jobs(filters, include_hidden=include_hidden)
+    )
+    if after is not None:
+        rows = list(jobs.filter(id__gt=after).order_by("id")[: limit + 1])
+        has_newer = len(rows) > limit
+        rows = rows[:limit][::-1]
+        older = rows[-1].id if rows else after + 1
+        return Page(
+            rows, older=older, newer=rows[0].id if has_newer else None, filters=filters
+        )
+    if before is not None:
+        jobs = jobs.filter(id__lt=before)
+    rows = list(jobs[: limit + 1])
+    has_older = len(rows) > limit
+    rows = rows[:limit]
+    newer = rows[0].id if (before is not None and rows) else None
+    return Page(
+        rows,
+        older=rows[-1].id if has_older else None,
+        newer=newer,
+        filters=filters,
+    )
+
+
+def parse_cursor(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise FilterError("cursor", "must be a job id")
+    return int(value)
