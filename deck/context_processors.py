@@ -3,6 +3,7 @@
 from django.urls import NoReverseMatch, reverse
 
 _NAV = (
+    ("deck:configured", "Configured"),
     ("deck:command-help", "Plugins"),
     ("deck:tide", "Tide"),
     ("api-docs", "API"),

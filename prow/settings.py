@@ -384,6 +384,9 @@ PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS = env_bool(
 )
 # Logs kept per container; longer logs keep their beginning and say so.
 PROW_LOG_MAX_BYTES = env_int("PROW_LOG_MAX_BYTES", 10 * 1024 * 1024)
+# How often Deck's open pages ask for what changed (the job list, a running
+# job's page).
+PROW_DECK_POLL_SECONDS = env_int("PROW_DECK_POLL_SECONDS", 5)
 # How often a running job's log is copied while it runs.
 PROW_LOG_SNAPSHOT_SECONDS = env_float("PROW_LOG_SNAPSHOT_SECONDS", 30.0)
 # How often beat makes plank look at every unfinished job.

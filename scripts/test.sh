@@ -21,6 +21,14 @@ if ! redis_up && command -v redis-server >/dev/null; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
   for _ in $(seq 30); do redis_up && break; sleep 1; done
 fi
+# Deck's browser tests drive Debian's Chromium (PROW_TEST_CHROMIUM elsewhere).
+export PROW_TEST_CHROMIUM=${PROW_TEST_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$PROW_TEST_CHROMIUM" ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "==> installing Chromium for the browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+[ -x "$PROW_TEST_CHROMIUM" ] || { echo "Chromium is needed at $PROW_TEST_CHROMIUM for the browser tests" >&2; exit 1; }
+
 pg_up || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
 redis_up || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 

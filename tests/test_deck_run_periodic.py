@@ -24,7 +24,7 @@ def test_anonymous_users_are_sent_to_log_in(client):
 
 
 def test_staff_start_a_run(admin_client):
-    page = admin_client.get("/").content.decode()
+    page = admin_client.get("/jobs").content.decode()
     assert 'action="/periodics/nightly/run"' in page
     response = admin_client.post("/periodics/nightly/run")
     job = ProwJob.objects.get()
