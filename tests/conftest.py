@@ -32,6 +32,16 @@ def _fresh_active_config():
     active._cache.current = None
 
 
+@pytest.fixture(autouse=True)
+def _fresh_job_names():
+    # Deck caches the set of job names; each test has its own jobs.
+    from deck.queries import forget_job_names
+
+    forget_job_names()
+    yield
+    forget_job_names()
+
+
 @pytest.fixture
 def example_texts() -> tuple[str, str]:
     return (
