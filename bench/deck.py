@@ -25,13 +25,15 @@ middleware, views and templates; no network, so this is server time), for:
     /pr/<org>/<repo>/<n>          one pull request's jobs
 
 For each: one warm-up request, one with its SQL recorded, then --repeat
-timed ones. The table gives the median and p90, the queries one request
-makes and the time they took in PostgreSQL, and PASS/FAIL against the
-targets: every page under 100 ms, /prowjobs.js under 300 ms. Page 1 and
-page 50 must make the same number of queries. A URL answering 404 is
-reported as not served yet. For a target over its limit (or every target,
-with --explain) the slowest query it made runs again under EXPLAIN
-(ANALYZE, BUFFERS) and the plan is printed. Exit status 0 when all passed.
+timed ones. The table gives the median and p90, the median CPU this
+process used (Django's share, which other load on the machine does not
+inflate), the queries one request makes and the time they took in
+PostgreSQL, and PASS/FAIL on the median against the targets: every page
+under 100 ms, /prowjobs.js under 300 ms. Page 1 and page 50 must make the
+same number of queries. A URL answering 404 is reported as not served
+yet. For a target over its limit (or every target, with --explain) the
+slowest query it made runs again under EXPLAIN (ANALYZE, BUFFERS) and the
+plan is printed. Exit status 0 when all passed.
 
     .venv/bin/python -m bench.deck                  # 1M rows, dropped after
     .venv/bin/python -m bench.deck --reuse          # keep them for next time
@@ -457,6 +459,9 @@ class Target:
         self.expect = ""
         self.note = ""
         self.times_ms: list[float] = []
+        # This process's CPU per request: unlike the wall clock, it does not
+        # grow while other work on the machine holds the cores.
+        self.cpu_ms: list[float] = []
         self.queries: list[dict] = []
         self.sql_ms = 0.0  # time spent waiting for PostgreSQL in one request
 
@@ -518,9 +523,10 @@ def measure(client, target: Target, repeat: int) -> None:
     for query, seconds in zip(target.queries, waited, strict=True):
         query["seconds"] = seconds
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         client.get(target.url)
         target.times_ms.append((time.perf_counter() - started) * 1000)
+        target.cpu_ms.append((time.process_time() - cpu) * 1000)
 
 
 def list_cursor(depth: int, **filters) -> tuple[str | None, str]:
@@ -629,17 +635,18 @@ def report(measured: list[Target], explain_all: bool) -> bool:
     """Print the table, the queries-per-page check and the plans; True when
     everything passed."""
     print(
-        f"\n{'target':<30} {'median ms':>9} {'p90 ms':>7} {'queries':>7}"
-        f" {'sql ms':>7} {'limit':>7}  result"
+        f"\n{'target':<30} {'median ms':>9} {'p90 ms':>7} {'cpu ms':>7}"
+        f" {'queries':>7} {'sql ms':>7} {'limit':>7}  result"
     )
     ok = True
     for t in measured:
         if t.status:
-            print(f"{t.label:<30} {'':>9} {'':>7} {'':>7} {'':>7} {'':>7}  {t.status}")
+            print(f"{t.label:<30} {'':>47}  {t.status}")
             continue
         ok &= t.passed
         print(
-            f"{t.label:<30} {t.median:>9.1f} {t.p90:>7.1f} {len(t.queries):>7}"
+            f"{t.label:<30} {t.median:>9.1f} {t.p90:>7.1f}"
+            f" {statistics.median(t.cpu_ms):>7.1f} {len(t.queries):>7}"
             f" {t.sql_ms:>7.1f} {t.limit_ms:>4} ms  "
             f"{'PASS' if t.passed else 'FAIL'}{t.note}"
         )
