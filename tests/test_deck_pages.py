@@ -1,0 +1,241 @@
+"""Deck's pages beyond the job list: job history and pull request."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from jobs.models import ProwJobState, ProwJobType
+from prow.config.active import forget_cached_config
+from prow.config.services import config_version_create
+from tests.test_deck_compat import save
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+ROW = re.compile(r'<tr id="job-([0-9a-f-]{36})"')
+
+
+def finished(name, state, minutes, *, ago=0, **overrides):
+    """A periodic run of `name` that took `minutes`, started `ago` hours
+    before the others."""
+    start = NOW - dt.timedelta(hours=ago + 1)
+    return save(
+        ProwJobType.PERIODIC,
+        state,
+        job=name,
+        start_time=start,
+        completion_time=start + dt.timedelta(minutes=minutes),
+        **overrides,
+    )
+
+
+def page_of(client, url, **headers):
+    response = client.get(url, **headers)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
+
+
+def link(html, rel):
+    found = re.search(rf'<a rel="{rel}" href="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def count_queries(client, url):
+    forget_cached_config()  # every count includes the config check
+    with CaptureQueriesContext(connection) as queries:
+        page_of(client, url)
+    return len(queries)
+
+
+# Job history
+
+
+def test_history_pages_walk_every_run_once_in_both_directions(client):
+    runs = [finished("ci-unit", ProwJobState.SUCCESS, 5) for _ in range(45)]
+    finished("ci-other", ProwJobState.FAILURE, 5)
+    finished("ci-unit", ProwJobState.SUCCESS, 5, hidden=True)
+
+    pages, url = [], "/job-history/ci-unit"
+    while url:
+        html = page_of(client, url)
+        pages.append(ROW.findall(html))
+        url = link(html, "next")
+    assert [len(p) for p in pages] == [20, 20, 5]
+    walked = [name for page in pages for name in page]
+    assert walked == [str(r.name) for r in reversed(runs)]
+
+    # Back from the last page, the same pages come up again.
+    html = page_of(client, "/job-history/ci-unit?before=" + str(runs[5].id))
+    back = []
+    while (url := link(html, "prev")) is not None:
+        html = page_of(client, url)
+        back.append(ROW.findall(html))
+    assert back == [pages[1], pages[0]]
+    assert link(html, "prev") is None
+
+
+def test_history_summary_and_chart_describe_the_runs_shown(client):
+    finished("ci-unit", ProwJobState.SUCCESS, 10, ago=5)
+    finished("ci-unit", ProwJobState.FAILURE, 40, ago=4)
+    finished("ci-unit", ProwJobState.SUCCESS, 30, ago=3)
+    finished("ci-unit", ProwJobState.SUCCESS, 20, ago=2)
+    save(ProwJobType.PERIODIC, ProwJobState.PENDING, job="ci-unit", start_time=NOW)
+    html = page_of(client, "/job-history/ci-unit")
+
+    stats = dict(re.findall(r"<dt>([^<]+)</dt><dd[^>]*>([^<]+)</dd>", html))
+    assert stats["pass rate"] == "75%"  # 3 of 4 finished runs
+    assert stats["median duration"] == "25m00s"  # of 10, 20, 30 and 40 minutes
+    assert stats["running"] == "1"
+
+    bars = re.findall(
+        r'<rect class="bar bar-(\w+)" x="(\d+)" y="(\d+)" width="\d+" height="(\d+)"',
+        html,
+    )
+    # Oldest on the left; the 40-minute failure is the tallest bar.
+    assert [b[0] for b in bars] == [
+        "success",
+        "failure",
+        "success",
+        "success",
+        "pending",
+    ]
+    heights = [int(b[3]) for b in bars]
+    assert heights[1] == max(heights) == 72
+    assert heights[0] == 18  # a quarter of the longest run
+    assert [int(b[1]) for b in bars] == sorted(int(b[1]) for b in bars)
+
+
+def test_history_rows_link_to_the_job_and_its_pull_request(client):
+    job = save(ProwJobType.PRESUBMIT, ProwJobState.FAILURE)  # kubernetes/test-infra#42
+    html = page_of(client, f"/job-history/{job.job}")
+    assert f'href="/view/{job.name}"' in html
+    assert 'href="https://github.com/kubernetes/test-infra/pull/42"' in html
+    assert 'href="/pr/kubernetes/test-infra/42"' in html
+    assert f'<tr id="job-{job.name}" data-state="failure">' in html
+
+
+def test_history_of_an_unknown_job_is_404_and_of_an_idle_one_is_empty(client):
+    assert client.get("/job-history/no-such-job").status_code == 404
+    config_version_create(
+        config_yaml="periodics:\n- name: nightly\n  interval: 24h\n  spec: {containers: [{image: a}]}\n",
+        plugins_yaml="",
+        source="api",
+    )
+    forget_cached_config()
+    html = page_of(client, "/job-history/nightly")
+    assert "No runs yet." in html
+    assert '<rect class="bar' not in html
+
+
+def test_history_rejects_a_bad_cursor(client):
+    finished("ci-unit", ProwJobState.SUCCESS, 1)
+    response = client.get("/job-history/ci-unit?before=abc")
+    assert response.status_code == 400
+    assert response.content == b"cursor: must be a job id\n"
+
+
+def test_history_htmx_request_gets_only_the_runs(client):
+    finished("ci-unit", ProwJobState.SUCCESS, 1)
+    response = client.get("/job-history/ci-unit", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="history">')
+    assert "<html" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_history_query_count_does_not_grow_with_runs(client):
+    finished("ci-unit", ProwJobState.SUCCESS, 1)
+    few = count_queries(client, "/job-history/ci-unit")
+    for _ in range(40):
+        finished("ci-unit", ProwJobState.FAILURE, 2)
+    assert count_queries(client, "/job-history/ci-unit") == few
+    assert few <= 3
+
+
+# Pull request page
+
+OLD_SHA = "1" * 40
+HEAD_SHA = "2" * 40
+
+
+def pr_run(job, state, sha, number=42, **overrides):
+    refs = {
+        "org": "kubernetes",
+        "repo": "test-infra",
+        "base_ref": "main",
+        "base_sha": "b" * 40,
+        "pulls": [
+            {"number": number, "author": "alice", "sha": sha, "title": "Fix the flake"}
+        ],
+    }
+    return save(
+        ProwJobType.PRESUBMIT, state, job=job, context=job, refs=refs, **overrides
+    )
+
+
+def test_pr_page_shows_the_latest_run_per_context_and_runs_by_commit(client):
+    old_unit = pr_run("unit", ProwJobState.FAILURE, OLD_SHA)
+    old_lint = pr_run("lint", ProwJobState.SUCCESS, OLD_SHA)
+    retried = pr_run("unit", ProwJobState.FAILURE, OLD_SHA)
+    head_unit = pr_run("unit", ProwJobState.PENDING, HEAD_SHA)
+    other_pr = pr_run("unit", ProwJobState.ERROR, HEAD_SHA, number=43)
+
+    html = page_of(client, "/pr/kubernetes/test-infra/42")
+    status = html.split('<section id="status">')[1].split("</section>")[0]
+    rows = re.findall(
+        r'<tr id="context-\d+" data-state="(\w+)">.*?href="/view/([0-9a-f-]+)"',
+        status,
+        re.S,
+    )
+    # Sorted by context; each is the newest run of that context.
+    assert rows == [("success", str(old_lint.name)), ("pending", str(head_unit.name))]
+    assert status.count("older commit") == 1  # lint has not run on the head yet
+
+    commits = html.split('<section id="commits">')[1]
+    assert commits.index(f'id="commit-{HEAD_SHA}"') < commits.index(
+        f'id="commit-{OLD_SHA}"'
+    )
+    old_section = commits.split(f'id="commit-{OLD_SHA}"')[1]
+    assert ROW.findall(old_section) == [
+        str(retried.name),
+        str(old_lint.name),
+        str(old_unit.name),
+    ]
+    assert str(other_pr.name) not in html
+    assert "Fix the flake" in html
+
+
+def test_pr_page_links_to_github_and_keeps_a_slot_for_tide(client):
+    config_version_create(
+        config_yaml="github:\n  link_url: https://ghe.example.com\n",
+        plugins_yaml="",
+        source="api",
+    )
+    pr_run("unit", ProwJobState.SUCCESS, HEAD_SHA)
+    html = page_of(client, "/pr/kubernetes/test-infra/42")
+    assert 'href="https://ghe.example.com/kubernetes/test-infra/pull/42"' in html
+    assert (
+        f'href="https://ghe.example.com/kubernetes/test-infra/pull/42/commits/{HEAD_SHA}"'
+        in html
+    )
+    assert 'href="/job-history/unit"' in html
+    tide = html.split('<section id="tide">')[1].split("</section>")[0]
+    assert "once Tide runs" in tide
+
+
+def test_pr_page_without_jobs_says_so(client):
+    html = page_of(client, "/pr/kubernetes/test-infra/7")
+    assert "No jobs have run for this pull request." in html
+    assert 'href="https://github.com/kubernetes/test-infra/pull/7"' in html
+
+
+def test_pr_page_query_count_does_not_grow_with_runs(client):
+    pr_run("unit", ProwJobState.SUCCESS, OLD_SHA)
+    few = count_queries(client, "/pr/kubernetes/test-infra/42")
+    for i in range(30):
+        pr_run(f"job-{i % 6}", ProwJobState.FAILURE, f"{i:040d}")
+    assert count_queries(client, "/pr/kubernetes/test-infra/42") == few
+    assert few <= 2
