@@ -3,7 +3,7 @@ and the original's /prowjobs.js, /tide.js, /tide-history.js."""
 
 from django.urls import path
 
-from deck import badges, compat, history, pulls
+from deck import badges, compat, history, plugin_help, pulls
 
 urlpatterns = [
     path("prowjobs.js", compat.prowjobs_js, name="prowjobs-js"),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("badge.svg", badges.badge_svg, name="badge"),
     path("job-history/<str:name>", history.job_history, name="job-history"),
     path("pr/<str:org>/<str:repo>/<int:number>", pulls.pull, name="pull"),
+    path("command-help", plugin_help.command_help, name="command-help"),
+    path("plugins", plugin_help.plugin_list, name="plugins"),
 ]

@@ -1,4 +1,5 @@
-"""Deck's pages beyond the job list: job history and pull request."""
+"""Deck's pages beyond the job list: job history, pull request, command
+help and plugins."""
 
 import datetime as dt
 import re
@@ -6,7 +7,9 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
+from hook.plugins import all_plugins
 from jobs.models import ProwJobState, ProwJobType
 from prow.config.active import forget_cached_config
 from prow.config.services import config_version_create
@@ -239,3 +242,88 @@ def test_pr_page_query_count_does_not_grow_with_runs(client):
         pr_run(f"job-{i % 6}", ProwJobState.FAILURE, f"{i:040d}")
     assert count_queries(client, "/pr/kubernetes/test-infra/42") == few
     assert few <= 2
+
+
+# Command help and plugins
+
+
+def registry_commands(name):
+    return all_plugins()[name].help.commands
+
+
+def test_command_help_lists_every_command_of_the_registry(client, plugins_enabled):
+    plugins_enabled({"octo/app": ["trigger"], "octo/other": ["shrug"]})
+    html = page_of(client, "/command-help")
+    for plugin in all_plugins().values():
+        for command in plugin.help.commands:
+            assert escape(command.usage) in html, command.usage
+            assert escape(command.description) in html
+    # Anchors as the original names them.
+    assert '<tr id="test">' in html
+    assert '<tr id="retest_required">' in html
+    test_row = html.split('<tr id="test">')[1].split("</tr>")[0]
+    assert 'href="/command-help?repo=octo/app"' in test_row
+    assert "trigger" in test_row
+    # Featured commands come first.
+    anchors = re.findall(r'<tr id="(\w+)">', html)
+    featured = [c for c in registry_commands("trigger") if c.featured]
+    assert len(featured) >= 1
+    assert set(anchors[: len(featured)]) == {
+        c.examples[0].split()[0].lstrip("/").replace("-", "_") for c in featured
+    }
+    assert len(anchors) == len(set(anchors))
+
+
+def test_command_help_for_a_repo_shows_only_what_is_enabled_there(
+    client, plugins_enabled
+):
+    plugins_enabled({"octo/app": ["trigger", "lgtm"], "octo/other": ["shrug"]})
+    other = page_of(client, "/command-help?repo=octo/other")
+    assert '<tr id="shrug">' in other
+    assert '<tr id="test">' not in other
+    assert "<option selected>octo/other</option>" in other
+    app = page_of(client, "/command-help?repo=octo/app")
+    assert '<tr id="test">' in app
+    assert '<tr id="shrug">' not in app
+    assert "<code>lgtm</code>" in app  # enabled, but no such plugin here
+
+
+def test_command_help_honours_an_orgs_excluded_repos(client, plugins_enabled):
+    plugins_enabled({"octo": {"plugins": ["trigger"], "excluded_repos": ["docs"]}})
+    assert '<tr id="test">' in page_of(client, "/command-help?repo=octo/app")
+    assert '<tr id="test">' not in page_of(client, "/command-help?repo=octo/docs")
+
+
+def test_command_help_refuses_a_malformed_repo(client):
+    response = client.get("/command-help?repo=not-a-repo")
+    assert response.status_code == 400
+    assert response.content == b"repo: must look like org/repo\n"
+
+
+def test_command_help_htmx_request_gets_only_the_table(client, plugins_enabled):
+    plugins_enabled({"octo/app": ["trigger"]})
+    response = client.get("/command-help?repo=octo/app", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="commands">')
+    assert '<tr id="test">' in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_plugins_page_shows_each_plugins_help_and_where_it_is_enabled(
+    client, plugins_enabled
+):
+    plugins_enabled({"octo/app": ["trigger", "lgtm"], "octo": ["shrug"]})
+    html = page_of(client, "/plugins")
+    for name, plugin in all_plugins().items():
+        assert f'<section class="plugin" id="{name}">' in html
+        assert escape(plugin.help.description) in html
+    trigger = html.split('id="trigger">')[1].split("</section>")[0]
+    assert '<span class="badge">octo/app</span>' in trigger
+    assert 'href="/command-help#test"' in trigger
+    missing = html.split("Configured but not available")[1]
+    assert "<code>lgtm</code>" in missing
+
+
+def test_the_navigation_links_to_command_help(client):
+    html = page_of(client, "/plugins")
+    assert '<a href="/command-help">Plugins</a>' in html
