@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 
 from jobs.models import ProwJob, ProwJobState, ProwJobType
@@ -166,6 +168,10 @@ def filtered_jobs(
         jobs = jobs.filter(hidden=False)
     if filters.type:
         jobs = jobs.filter(type=filters.type)
+        if filters.type in (ProwJobType.PERIODIC, ProwJobType.POSTSUBMIT) and (
+            filters.author or filters.pull is not None
+        ):
+            return jobs.none()  # only pull request jobs have those
     if filters.repo:
         org, repo = filters.org_repo
         jobs = jobs.filter(org=org)
@@ -203,6 +209,38 @@ def job_page(
         if queryset is not None
         else filtered_jobs(filters, include_hidden=include_hidden)
     )
+    if filters.is_empty() or jobs.query.is_empty():
+        return _cut(jobs, filters, before, after, limit)
+    # Filters that together match nothing (or almost nothing) in a big
+    # table can make PostgreSQL walk all of it, newest first, hoping for a
+    # match; such a page is refused with advice instead of tying up the
+    # database.
+    try:
+        with transaction.atomic(), _statement_timeout(settings.PROW_DECK_QUERY_MS):
+            return _cut(jobs, filters, before, after, limit)
+    except OperationalError as exc:
+        if not _was_cancelled(exc):
+            raise
+        raise FilterError(
+            "filters",
+            "this combination takes too long to search; narrow it with a "
+            "repository, a job name or a pull request",
+        ) from exc
+
+
+@contextmanager
+def _statement_timeout(milliseconds: int):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = %s", [int(milliseconds)])
+    yield
+
+
+def _was_cancelled(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", "") == "57014"  # query_canceled
+
+
+def _cut(jobs, filters, before, after, limit) -> Page:
     if after is not None:
         rows = list(jobs.filter(id__gt=after).order_by("id")[: limit + 1])
         has_newer = len(rows) > limit

@@ -330,11 +330,16 @@ PROW_HOOK_SWEEP_AFTER_SECONDS = env_float("PROW_HOOK_SWEEP_AFTER_SECONDS", 60.0)
 PROW_HOOK_STALE_SECONDS = env_float("PROW_HOOK_STALE_SECONDS", 180.0)
 PROW_HOOK_TASK_TIME_LIMIT = env_int("PROW_HOOK_TASK_TIME_LIMIT", 120)
 CELERY_TASK_ANNOTATIONS = {
-    "hook.tasks.handle_delivery": {
+    task: {
         "time_limit": PROW_HOOK_TASK_TIME_LIMIT,
         "soft_time_limit": PROW_HOOK_TASK_TIME_LIMIT - 10,
     }
+    for task in ("hook.tasks.handle_delivery", "hook.tasks.handle_deliveries")
 }
+# New deliveries are sent to the workers by a thread in each web process, up
+# to this many per message, each waiting at most this long for company.
+PROW_HOOK_DISPATCH_BATCH = env_int("PROW_HOOK_DISPATCH_BATCH", 8)
+PROW_HOOK_DISPATCH_LINGER_MS = env_float("PROW_HOOK_DISPATCH_LINGER_MS", 10.0)
 if PROW_HOOK_STALE_SECONDS <= PROW_HOOK_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
         "PROW_HOOK_STALE_SECONDS must exceed PROW_HOOK_TASK_TIME_LIMIT, or a live "
@@ -387,6 +392,8 @@ PROW_LOG_MAX_BYTES = env_int("PROW_LOG_MAX_BYTES", 10 * 1024 * 1024)
 # How often Deck's open pages ask for what changed (the job list, a running
 # job's page).
 PROW_DECK_POLL_SECONDS = env_int("PROW_DECK_POLL_SECONDS", 5)
+# A filtered job list that takes longer than this is refused with advice.
+PROW_DECK_QUERY_MS = env_int("PROW_DECK_QUERY_MS", 2000)
 # How often a running job's log is copied while it runs.
 PROW_LOG_SNAPSHOT_SECONDS = env_float("PROW_LOG_SNAPSHOT_SECONDS", 30.0)
 # How often beat makes plank look at every unfinished job.

@@ -175,3 +175,21 @@ def test_job_page_of_a_running_job_polls_its_live_part(client):
     assert body.lstrip().startswith('<div id="live"') and "<html" not in body
     done = make(2)
     assert "hx-get" not in client.get(f"/view/{done.name}").content.decode()
+
+
+def test_impossible_combinations_need_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        page = job_page(JobFilters(type="periodic", author="alice"))
+    assert page.rows == []
+
+
+def test_a_filtered_page_that_takes_too_long_is_refused(settings):
+    make(1)
+    settings.PROW_DECK_QUERY_MS = 20
+    slow = ProwJob.objects.extra(where=["pg_sleep(0.2) IS NOT NULL"])
+    with pytest.raises(FilterError) as refused:
+        job_page(JobFilters(state="success"), queryset=slow)
+    assert refused.value.name == "filters"
+    assert "narrow it" in refused.value.message
+    # The same query without filters has no limit (it is always cheap).
+    assert len(job_page(JobFilters(), queryset=slow).rows) == 1
