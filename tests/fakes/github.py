@@ -14,6 +14,14 @@ GitHub App authentication works as on GitHub: ``add_installation`` puts the app
 mints installation tokens (``ghs_...``, one per call, ``installation_token_ttl``
 seconds long); a request carrying one acts as the app's ``<slug>[bot]`` user
 in that org, until the token expires.
+
+The OAuth web flow ("Log in with GitHub") works too: ``set_oauth_app``
+registers the app, ``authorize_as(login)`` chooses who is signed in to GitHub
+in the browser. ``GET /login/oauth/authorize`` then sends the browser back to
+``redirect_uri`` with a ``code`` and the ``state``; ``POST
+/login/oauth/access_token`` trades the code, once, for a ``gho_...`` token
+when the client secret is right; a request carrying that token acts as that
+user (``GET /user``, also under GitHub Enterprise's ``/api/v3``).
 """
 
 from __future__ import annotations
@@ -30,7 +38,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from urllib.parse import (
+    parse_qs,
+    parse_qsl,
+    quote,
+    unquote,
+    urlencode,
+    urlsplit,
+    urlunsplit,
+)
 
 DOCS_URL = "https://docs.github.com/rest"
 WEB_URL = "https://github.com"
@@ -64,6 +80,12 @@ _APP_PATH = re.compile(
 )
 # The account a /repos/{owner}/... or /orgs/{org}/... path belongs to.
 _OWNER_IN_PATH = re.compile(r"/(?:repos|orgs)/([^/]+)")
+# The OAuth web flow's pages: reached by a browser or with the client secret
+# in a form, never with an API token, and not counted against the rate limit.
+_OAUTH_WEB_PATH = re.compile(r"/login/oauth/(?:authorize|access_token)")
+OAUTH_DOCS_URL = "https://docs.github.com/apps/oauth-apps"
+# GitHub's authorization codes expire after ten minutes.
+OAUTH_CODE_TTL = 600.0
 
 
 def _now() -> str:
@@ -99,6 +121,8 @@ class RecordedRequest:
     # id) or as the App itself (the JWT's claims).
     installation: int | None = None
     jwt_claims: dict[str, Any] | None = None
+    # Set when the request carried an OAuth app's user token (that user).
+    oauth_user: str | None = None
 
 
 Req = RecordedRequest
@@ -278,6 +302,35 @@ class InstallationToken:
 
 
 @dataclass
+class OAuthApp:
+    client_id: str
+    client_secret: str
+    # When set, redirect_uri must be on its host and under its path.
+    callback_url: str | None = None
+
+
+@dataclass
+class OAuthGrant:
+    """An authorization code handed to the browser, good for one exchange."""
+
+    code: str
+    client_id: str
+    login: str
+    redirect_uri: str
+    scope: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class OAuthToken:
+    token: str
+    client_id: str
+    login: str
+    scope: str
+
+
+@dataclass
 class Fault:
     method: str | None
     path: re.Pattern[str]
@@ -374,6 +427,12 @@ class FakeGitHub:
         self._installation_tokens: dict[str, InstallationToken] = {}
         # Lifetime of new installation tokens; GitHub's is one hour.
         self.installation_token_ttl: float = 3600.0
+        self._oauth_apps: dict[str, OAuthApp] = {}
+        self._oauth_grants: dict[str, OAuthGrant] = {}
+        self._oauth_tokens: dict[str, OAuthToken] = {}
+        # Who is signed in to GitHub in the browser, and whether they approve.
+        self.oauth_login: str | None = None
+        self.oauth_approves = True
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -474,6 +533,26 @@ class FakeGitHub:
             )
             self._installations[account] = installation
             return installation
+
+    def set_oauth_app(
+        self, client_id: str, client_secret: str, callback_url: str | None = None
+    ) -> OAuthApp:
+        """Register an OAuth app ("Log in with GitHub"); ``callback_url`` is
+        the app's authorization callback URL, used when the browser brings no
+        redirect_uri and checked against the one it brings."""
+        with self._lock:
+            app = OAuthApp(client_id, client_secret, callback_url)
+            self._oauth_apps[client_id] = app
+            return app
+
+    def authorize_as(self, login: str | None, approve: bool = True) -> None:
+        """Who is signed in to GitHub when the browser reaches the authorize
+        page (None: nobody), and whether they approve the app or cancel."""
+        with self._lock:
+            if login is not None:
+                self._ensure_user(login)
+            self.oauth_login = login
+            self.oauth_approves = approve
 
     def add_org_member(self, org: str, login: str, role: str = "member") -> None:
         with self._lock:
@@ -688,6 +767,15 @@ class FakeGitHub:
                 if installation_id in (None, issued.installation_id)
             ]
 
+    def oauth_tokens(self, login: str | None = None) -> list[OAuthToken]:
+        """OAuth user tokens handed out, oldest first."""
+        with self._lock:
+            return [
+                issued
+                for issued in self._oauth_tokens.values()
+                if login in (None, issued.login)
+            ]
+
     def expire_installation_tokens(self) -> None:
         """Make every token handed out so far expired: GitHub answers 401."""
         with self._lock:
@@ -765,10 +853,17 @@ class FakeGitHub:
     ) -> Reply:
         """Record and answer one HTTP request; called from the server threads."""
         split = urlsplit(target)
-        try:
-            body, valid_json = (json.loads(raw) if raw else None), True
-        except ValueError:
-            body, valid_json = raw.decode(errors="replace"), False
+        content_type = {k.lower(): v for k, v in headers.items()}.get(
+            "content-type", ""
+        )
+        if raw and content_type.startswith("application/x-www-form-urlencoded"):
+            # Only the OAuth web flow takes forms; the API still refuses them.
+            body, valid_json = dict(parse_qsl(raw.decode(errors="replace"))), False
+        else:
+            try:
+                body, valid_json = (json.loads(raw) if raw else None), True
+            except ValueError:
+                body, valid_json = raw.decode(errors="replace"), False
         request = RecordedRequest(
             method=method,
             path=unquote(split.path),
@@ -785,12 +880,14 @@ class FakeGitHub:
 
     def _respond(self, request: RecordedRequest, valid_json: bool) -> Reply:
         try:
-            self._check_auth(request)
-            self._check_app_auth(request)
+            web = _is_oauth_web(request)
+            if not web:
+                self._check_auth(request)
+                self._check_app_auth(request)
             fault = self._take_fault(request)
             if fault is not None:
                 return Reply(fault.status, fault.body, dict(fault.headers))
-            if not valid_json:
+            if not valid_json and not web:
                 raise ApiError(400, "Problems parsing JSON")
             return self._dispatch_as_caller(request)
         except ApiError as error:
@@ -817,7 +914,16 @@ class FakeGitHub:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         scheme = scheme.lower()
         app_path = _APP_PATH.fullmatch(request.path.rstrip("/")) is not None
-        if scheme == "token" and credentials.startswith("ghs_"):
+        if scheme in ("token", "bearer") and credentials.startswith("gho_"):
+            issued_to_user = self._oauth_tokens.get(credentials)
+            if issued_to_user is None:
+                raise ApiError(401, "Bad credentials")
+            request.oauth_user = issued_to_user.login
+            if app_path:
+                raise ApiError(
+                    401, "A JSON web token could not be decoded", errors=["not a JWT"]
+                )
+        elif scheme == "token" and credentials.startswith("ghs_"):
             issued = self._installation_tokens.get(credentials)
             if issued is None or issued.expires_at <= time.time():
                 raise ApiError(401, "Bad credentials")
@@ -875,11 +981,16 @@ class FakeGitHub:
         raise _not_found()
 
     def _dispatch_as_caller(self, request: RecordedRequest) -> Reply:
-        """Dispatch; an installation's request acts as the app's bot user."""
-        if request.installation is None:
+        """Dispatch; an installation's request acts as the app's bot user, an
+        OAuth user token's as its user."""
+        if request.installation is not None:
+            caller = self.app.bot_login
+        elif request.oauth_user is not None:
+            caller = request.oauth_user
+        else:
             return self._dispatch(request)
         user = self.authenticated_user
-        self.authenticated_user = self.app.bot_login
+        self.authenticated_user = caller
         try:
             return self._dispatch(request)
         finally:
@@ -933,7 +1044,8 @@ class FakeGitHub:
             if _etag_matches(request.headers.get("if-none-match"), etag):
                 # A 304 costs nothing against the rate limit, as on GitHub.
                 reply = Reply(304, headers={"ETag": etag})
-        if reply.status != 304 and request.path != "/rate_limit":
+        counted = request.path != "/rate_limit" and not _is_oauth_web(request)
+        if reply.status != 304 and counted:
             self.rate_limit_remaining = max(0, self.rate_limit_remaining - 1)
         used = self._rate_limit - self.rate_limit_remaining
         for name, value in (
@@ -1395,6 +1507,7 @@ class FakeGitHub:
     # ========================================================== handlers: users
 
     @route("GET", "/user")
+    @route("GET", "/api/v3/user")  # GitHub Enterprise serves the API there
     def _get_authenticated_user(self, req: Req) -> Any:
         return self._get_user(req, self.authenticated_user)
 
@@ -1928,6 +2041,95 @@ class FakeGitHub:
             },
         )
 
+    # ============================================== handlers: OAuth web flow
+
+    @route("GET", "/login/oauth/authorize")
+    def _oauth_authorize(self, req: Req) -> Any:
+        """The page a browser is sent to: the signed-in user approves (or
+        cancels) and GitHub sends the browser back with a code."""
+        app = _found(self._oauth_apps.get(req.query.get("client_id", "")))
+        state = req.query.get("state")
+        redirect_uri = req.query.get("redirect_uri") or app.callback_url
+        if not redirect_uri:
+            raise ApiError(400, "redirect_uri is required: the app has no callback URL")
+        if not _under_callback(app.callback_url, redirect_uri):
+            # GitHub reports a bad redirect_uri at the app's own callback URL.
+            return _redirect(
+                app.callback_url,
+                error="redirect_uri_mismatch",
+                error_description="The redirect_uri MUST match the registered "
+                "callback URL for this application.",
+                error_uri=OAUTH_DOCS_URL,
+                state=state,
+            )
+        if self.oauth_login is None:
+            raise ApiError(401, "Nobody is signed in to GitHub: call authorize_as()")
+        if not self.oauth_approves:
+            return _redirect(
+                redirect_uri,
+                error="access_denied",
+                error_description="The user has denied your application access.",
+                error_uri=OAUTH_DOCS_URL,
+                state=state,
+            )
+        serial = str(next(self._ids)).encode()
+        code = hashlib.sha256(b"oauth-code:" + serial).hexdigest()[:20]
+        self._oauth_grants[code] = OAuthGrant(
+            code=code,
+            client_id=app.client_id,
+            login=self.oauth_login,
+            redirect_uri=redirect_uri,
+            # Asked for space-separated; GitHub reports scopes comma-separated.
+            scope=",".join(re.split(r"[\s,]+", req.query.get("scope", "").strip())),
+            expires_at=time.time() + OAUTH_CODE_TTL,
+        )
+        return _redirect(redirect_uri, code=code, state=state)
+
+    @route("POST", "/login/oauth/access_token")
+    def _oauth_access_token(self, req: Req) -> Any:
+        """Trade a code for a user token: the app's secret, and each code
+        once. Like GitHub, refusals are 200s carrying an ``error``."""
+        params = {**req.query, **{k: str(v) for k, v in _fields(req).items()}}
+        app = self._oauth_apps.get(params.get("client_id", ""))
+        if app is None or params.get("client_secret") != app.client_secret:
+            return _oauth_answer(
+                req,
+                error="incorrect_client_credentials",
+                error_description="The client_id and/or client_secret passed "
+                "are incorrect.",
+                error_uri=OAUTH_DOCS_URL,
+            )
+        grant = self._oauth_grants.get(params.get("code", ""))
+        if (
+            grant is None
+            or grant.used
+            or grant.client_id != app.client_id
+            or grant.expires_at <= time.time()
+        ):
+            return _oauth_answer(
+                req,
+                error="bad_verification_code",
+                error_description="The code passed is incorrect or expired.",
+                error_uri=OAUTH_DOCS_URL,
+            )
+        if params.get("redirect_uri", grant.redirect_uri) != grant.redirect_uri:
+            return _oauth_answer(
+                req,
+                error="redirect_uri_mismatch",
+                error_description="The redirect_uri MUST match the registered "
+                "callback URL for this application.",
+                error_uri=OAUTH_DOCS_URL,
+            )
+        grant.used = True
+        serial = str(next(self._ids)).encode()
+        token = "gho_" + hashlib.sha256(b"oauth-token:" + serial).hexdigest()[:36]
+        self._oauth_tokens[token] = OAuthToken(
+            token, app.client_id, grant.login, grant.scope
+        )
+        return _oauth_answer(
+            req, access_token=token, scope=grant.scope, token_type="bearer"
+        )
+
     # ========================================================= handlers: search
 
     @route("GET", "/search/issues")
@@ -1968,6 +2170,39 @@ def _found(value: Any) -> Any:
     if value is None:
         raise _not_found()
     return value
+
+
+def _is_oauth_web(request: RecordedRequest) -> bool:
+    return _OAUTH_WEB_PATH.fullmatch(request.path.rstrip("/")) is not None
+
+
+def _redirect(url: str, **params: str | None) -> Reply:
+    """A 302 to ``url`` with ``params`` (None ones left out) added to its query."""
+    split = urlsplit(url)
+    added = urlencode({k: v for k, v in params.items() if v is not None})
+    query = f"{split.query}&{added}" if split.query else added
+    return Reply(302, headers={"Location": urlunsplit(split._replace(query=query))})
+
+
+def _under_callback(callback_url: str | None, redirect_uri: str) -> bool:
+    """GitHub's rule: same scheme, host and port, and a path at or below the
+    callback URL's."""
+    if callback_url is None:
+        return True
+    registered, wanted = urlsplit(callback_url), urlsplit(redirect_uri)
+    same_origin = registered[:2] == wanted[:2]
+    base = registered.path.rstrip("/")
+    below = wanted.path == registered.path or wanted.path.startswith(base + "/")
+    return same_origin and below
+
+
+def _oauth_answer(req: Req, **fields: str) -> Reply:
+    """The token endpoint's answer: a form by default, JSON when asked."""
+    if "application/json" in req.headers.get("accept", ""):
+        return Reply(body=fields)
+    payload = urlencode(fields).encode()
+    content_type = "application/x-www-form-urlencoded; charset=utf-8"
+    return Reply(headers={"Content-Type": content_type}, payload=payload)
 
 
 def _presence(present: bool) -> Reply:
