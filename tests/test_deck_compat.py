@@ -344,3 +344,10 @@ def test_badge_query_count_does_not_grow_with_jobs_or_runs(client):
         run(f"ci-{i}", ProwJobState.FAILURE)
     assert count_queries("ci-*") == few
     assert few <= 3  # config version, job names, latest results
+
+
+def test_badge_refuses_more_jobs_than_it_can_name(client):
+    too_many = ",".join(f"ci-{i}" for i in range(201))
+    response = client.get("/badge.svg", {"jobs": too_many})
+    assert response.status_code == 400
+    assert response.content == b"jobs: matches 201 jobs, more than 200\n"
