@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from deck.permissions import can_act_on_job, can_start_periodic
+from deck.permissions import can_act_on_job, can_start_periodic, github_login
 from deck.queries import (
     FilterError,
     JobFilters,
@@ -224,7 +224,7 @@ def rerun(request, name):
         return HttpResponseForbidden(
             "You may not rerun this job (deck.rerun_auth_configs)."
         )
-    new = prowjob_rerun(job, user=request.user)
+    new = prowjob_rerun(job, user=github_login(request.user))
     messages.success(request, f"Started a new run of {job.job}.")
     return redirect(job_detail_url(new))
 
@@ -241,7 +241,7 @@ def abort(request, name):
         return HttpResponseForbidden(
             "You may not abort this job (deck.rerun_auth_configs)."
         )
-    who = request.user.get_username()
+    who = github_login(request.user)
     if prowjob_abort(job, f"Aborted by {who} from Deck."):
         messages.success(request, f"Aborted {job.job}.")
     else:
@@ -292,7 +292,7 @@ def run_periodic(request, name):
             "You may not start this job (deck.rerun_auth_configs)."
         )
     try:
-        job = trigger_periodic(name, user=request.user)
+        job = trigger_periodic(name, user=github_login(request.user))
     except LookupError:
         raise Http404(f"No periodic job named {name}")
     messages.success(request, f"Started {name}.")

@@ -51,16 +51,6 @@ deck:
     "*":
       github_users: [alice]
 """
-# A GitHub login should make its account on first use (prow/settings.py), but
-# allauth asks the social account adapter whether sign-up is open, and the
-# default one defers to deck.accounts.NoLocalSignupAdapter, which says no: a
-# first login ends on "Sign Up Closed". Drop this marker once
-# SOCIALACCOUNT_ADAPTER opens sign-up to GitHub logins (strict: it will say so).
-FIRST_LOGIN_CLOSED = pytest.mark.xfail(
-    strict=True,
-    reason="sign-up is closed for GitHub logins too: the default "
-    "SOCIALACCOUNT_ADAPTER asks deck.accounts.NoLocalSignupAdapter",
-)
 
 
 @pytest.fixture(scope="module")
@@ -283,7 +273,6 @@ def test_the_double_trades_each_code_once_and_only_for_the_secret(github):
     assert [issued.login for issued in github.oauth_tokens()] == ["alice"]
 
 
-@FIRST_LOGIN_CLOSED
 def test_first_github_login_creates_a_linked_account(github, job):
     client = browser()
     response = log_in_with_github(client, github, "alice")
@@ -305,7 +294,6 @@ def test_first_github_login_creates_a_linked_account(github, job):
     assert rerun(client, job).status_code == 302
 
 
-@FIRST_LOGIN_CLOSED
 def test_a_github_login_never_takes_over_a_local_account_of_that_name(github):
     local = get_user_model().objects.create_user(username="alice", password="pw")
     client = browser()

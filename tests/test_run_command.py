@@ -58,8 +58,10 @@ def test_make_run_serves_the_system_and_follows_config_files(tmp_path):
             assert status == 200
             assert 'name="username"' in login
             status, home = http_get(f"{base}/")
+            assert status == 200 and "<table" in home
+            status, configured = http_get(f"{base}/jobs")
             assert status == 200
-            assert "echo-test" in home
+            assert "echo-test" in configured
             assert (tmp_path / "data" / "prow.sqlite3").exists()
             assert (tmp_path / "data" / "admin_password").exists()
             # The embedded broker keeps all its files under the data folder.
@@ -72,7 +74,7 @@ def test_make_run_serves_the_system_and_follows_config_files(tmp_path):
             )
             config.write_text(text)
             wait_until(
-                lambda: "watch-me" in http_get(f"{base}/")[1],
+                lambda: "watch-me" in http_get(f"{base}/jobs")[1],
                 timeout=30,
                 what="the edited config to reach the web process",
             )
