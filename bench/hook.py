@@ -361,10 +361,23 @@ def _count_deliveries(url: str, prefix: str, *, delete: bool = False) -> int:
 
 
 def _queued(broker) -> int:
-    """Messages waiting in the hook queue (no worker runs, so all of them)."""
+    """Deliveries waiting in the hook queue (no worker runs, so all of
+    them). The web processes send new deliveries several to a message
+    (hook.dispatch), so each message is opened and its ids counted."""
+    import base64
+    import json
+
     from prow.celery import Queue
 
-    return broker.llen(Queue.HOOK.value)
+    # Give the dispatcher threads their linger to send the last batches.
+    time.sleep(0.5)
+    count = 0
+    for raw in broker.lrange(Queue.HOOK.value, 0, -1):
+        message = json.loads(raw)
+        args = json.loads(base64.b64decode(message["body"]))[0]
+        task = message["headers"]["task"]
+        count += len(args[0]) if task == "hook.tasks.handle_deliveries" else 1
+    return count
 
 
 def _redis(url: str):

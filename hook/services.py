@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from hook import hmac_secrets
+from hook.dispatch import dispatcher
 from hook.events import Event, generic_comment
 from hook.models import WebhookDelivery
 from hook.plugins import get_plugin
@@ -87,7 +89,7 @@ def delivery_record(*, guid: str, event: str, payload: dict, body: bytes) -> int
         row = cursor.fetchone()
     if row is not None:
         if not handled_here:
-            transaction.on_commit(lambda: _enqueue(row[0]), robust=True)
+            transaction.on_commit(lambda: dispatcher.submit(row[0]), robust=True)
         return row[0]
     return _redelivered(guid)
 
@@ -142,6 +144,28 @@ class _Outcome:
 
 def stale_before():
     return timezone.now() - timedelta(seconds=settings.PROW_HOOK_STALE_SECONDS)
+
+
+def deliveries_dispatch(delivery_ids: list[int]) -> None:
+    """Handle a batch of deliveries one after another, each on its own (one
+    failing does not stop the rest). Past half the task's time limit, the
+    rest go out as tasks of their own, so the batch never runs into the
+    limit with a delivery half done."""
+    from hook.tasks import handle_delivery
+
+    budget_ends = time.monotonic() + settings.PROW_HOOK_TASK_TIME_LIMIT / 2
+    for position, delivery_id in enumerate(delivery_ids):
+        if time.monotonic() > budget_ends:
+            for later in delivery_ids[position:]:
+                _enqueue(later)
+            return
+        try:
+            delivery_dispatch(delivery_id)
+        except RetryLater as exc:
+            handle_delivery.apply_async((delivery_id,), countdown=exc.countdown or 30)
+        except Exception:
+            # Left claimed: the sweeper takes it over once it looks stale.
+            logger.exception("delivery %s could not be handled", delivery_id)
 
 
 def delivery_dispatch(delivery_id: int) -> None:

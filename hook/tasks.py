@@ -14,6 +14,14 @@ def handle_delivery(self, delivery_id: int) -> None:
         raise self.retry(exc=exc, countdown=countdown)
 
 
+@prow_task(name="hook.tasks.handle_deliveries", max_retries=0)
+def handle_deliveries(delivery_ids: list[int]) -> None:
+    """Several new deliveries sent in one message (hook.dispatch)."""
+    from hook.services import deliveries_dispatch
+
+    deliveries_dispatch(delivery_ids)
+
+
 @prow_task(name="hook.tasks.sweep_deliveries", max_retries=0)
 def sweep_deliveries() -> None:
     from hook.services import deliveries_sweep

@@ -12,6 +12,7 @@ def test_registered_task_names():
         if name.split(".")[0] in {"prow", "hook", "jobs", "tide", "deck"}
     )
     assert ours == [
+        "hook.tasks.handle_deliveries",
         "hook.tasks.handle_delivery",
         "hook.tasks.sweep_deliveries",
         "jobs.tasks.horologium_tick",

@@ -196,4 +196,8 @@ def test_worker_killed_mid_burst_is_recovered_exactly_once(
         except AssertionError:
             raise AssertionError(read_log(tmp_path / "worker-2.log"))
     assert_each_handled_exactly_once(guids)
-    assert WebhookDelivery.objects.filter(attempts__gt=1).exists()
+    assert WebhookDelivery.objects.filter(attempts__gt=1).exists(), list(
+        WebhookDelivery.objects.values_list(
+            "attempts", "status", "started_at", "finished_at"
+        )
+    )

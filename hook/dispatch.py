@@ -1,0 +1,130 @@
+"""Handing stored deliveries to the workers, off the request path.
+
+Publishing a Celery message costs more CPU than everything else /hook does
+(kombu builds a Redis client per publish), and it made a webhook's answer
+wait on the broker. Instead, the request leaves the new delivery's id with
+this process's dispatcher and answers at once; one thread per process sends
+the ids that have gathered, up to BATCH at a time, as one message. Under
+load the cost of a publish is shared by the batch; when idle a delivery
+waits at most LINGER before it is sent.
+
+Nothing is lost if the process dies with ids in hand or the broker is down:
+the rows are committed before their ids get here, and the sweeper
+re-enqueues any delivery not handled in time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryDispatcher:
+    def __init__(self, *, linger: float, batch: int):
+        self.linger = linger
+        self.batch = batch
+        self._queue: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._pending = 0
+        self._settled = threading.Condition()
+
+    def submit(self, delivery_id: int) -> None:
+        self._ensure_thread()
+        with self._settled:
+            self._pending += 1
+        self._queue.put(delivery_id)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every submitted id has been handed to the broker (or
+        given up on); True if that happened within timeout."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._pending == 0, timeout)
+
+    def _done(self, count: int) -> None:
+        with self._settled:
+            self._pending -= count
+            self._settled.notify_all()
+
+    def _ensure_thread(self) -> None:
+        # A forked child (gunicorn worker) inherits the object but not the
+        # thread: start one per process.
+        if self._thread is not None and self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid():
+                return
+            self._queue = queue.SimpleQueue()
+            self._pending = 0
+            self._pid = os.getpid()
+            self._thread = threading.Thread(
+                target=self._run, name="hook-dispatcher", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            ids = [self._queue.get()]
+            deadline = time.monotonic() + self.linger
+            while len(ids) < self.batch:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    ids.append(self._queue.get(timeout=remaining))
+                except queue.Empty:
+                    break
+            try:
+                self._send(ids)
+            finally:
+                self._done(len(ids))
+
+    def _send(self, ids: list[int]) -> None:
+        from hook.tasks import handle_deliveries
+
+        try:
+            handle_deliveries.apply_async(
+                (ids,),
+                retry=True,
+                retry_policy={
+                    "max_retries": 1,
+                    "interval_start": 0,
+                    "interval_step": 0.2,
+                },
+            )
+        except Exception as exc:  # any broker error: the rows are safe
+            logger.warning(
+                "could not enqueue deliveries %s (%s); the sweeper will pick them up",
+                ids,
+                exc,
+            )
+
+    def drain(self) -> None:
+        """Send what is waiting now (at exit, so a clean shutdown leaves the
+        sweeper nothing to do)."""
+        ids = []
+        while True:
+            try:
+                ids.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for start in range(0, len(ids), self.batch):
+            chunk = ids[start : start + self.batch]
+            self._send(chunk)
+            self._done(len(chunk))
+
+
+dispatcher = DeliveryDispatcher(
+    linger=settings.PROW_HOOK_DISPATCH_LINGER_MS / 1000,
+    batch=settings.PROW_HOOK_DISPATCH_BATCH,
+)
+atexit.register(dispatcher.drain)
