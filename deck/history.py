@@ -134,14 +134,16 @@ def configured_job(config: ProwConfig, name: str):
 @vary_on_headers("HX-Request")
 def job_history(request, name: str):
     active = active_config()
+    filters = JobFilters(job=name)
+    jobs = visible_jobs(filtered_jobs(filters), active.config).defer(*HEAVY_COLUMNS)
     try:
         before = parse_cursor(request.GET.get("before"))
         after = parse_cursor(request.GET.get("after"))
+        page = job_page(
+            filters, before=before, after=after, limit=PAGE_SIZE, queryset=jobs
+        )
     except FilterError as exc:
         return bad_request(str(exc))
-    filters = JobFilters(job=name)
-    jobs = visible_jobs(filtered_jobs(filters), active.config).defer(*HEAVY_COLUMNS)
-    page = job_page(filters, before=before, after=after, limit=PAGE_SIZE, queryset=jobs)
     configured = configured_job(active.config, name)
     if not page.rows and before is None and after is None and configured is None:
         raise Http404(f"No job called {name} has run or is configured")

@@ -155,7 +155,6 @@ def test_history_query_count_does_not_grow_with_runs(client):
     for _ in range(40):
         finished("ci-unit", ProwJobState.FAILURE, 2)
     assert count_queries(client, "/job-history/ci-unit") == few
-    assert few <= 3
 
 
 # Pull request page
