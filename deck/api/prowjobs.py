@@ -121,9 +121,10 @@ class ProwJobListApi(Api):
         }
         try:
             filters = JobFilters.from_query(query)
+            # Refuses, as Deck does, filters too costly to search.
+            page = page_of(params.validated_data, filters=filters)
         except FilterError as exc:
             raise ValidationError({exc.name: [exc.message]})
-        page = page_of(params.validated_data, filters=filters)
         return page_response(request, page, _serialize(page.rows, many=True))
 
 
