@@ -2,6 +2,7 @@
 /tide-history.js) and the /badge.svg README badge."""
 
 import datetime as dt
+import gzip
 import json
 import xml.etree.ElementTree as ET
 
@@ -129,6 +130,15 @@ def test_omitted_columns_are_not_read_from_the_database(client):
     # The pod spec's containers are counted in SQL, not sent over.
     assert "jsonb_array_length" in select
     assert '"jobs_prowjob"."refs"' in select
+
+
+def test_the_list_is_compressed_for_clients_that_accept_it(client):
+    for _ in range(3):
+        save()
+    response = client.get("/prowjobs.js", HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    data = json.loads(gzip.decompress(response.content))
+    assert len(data["items"]) == 3
 
 
 def test_unknown_omit_names_are_ignored_as_by_the_original(client):
