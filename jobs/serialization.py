@@ -80,6 +80,16 @@ def _is_empty(value: Any) -> bool:
 def _without_nulls(value: Any) -> Any:
     """Drop null members: Go decodes JSON null into the zero value, which its
     encoder then omits, and the CRD's typed fields reject null."""
+    # Exact type checks first: JSON columns only hold dicts, lists and
+    # scalars, and isinstance against an ABC is the costliest step of
+    # serialising a thousand jobs.
+    kind = type(value)
+    if kind is dict:
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if kind is list:
+        return [_without_nulls(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
     if isinstance(value, Mapping):
         return {k: _without_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
