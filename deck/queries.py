@@ -32,7 +32,8 @@ MAX_SEARCH_NAMES = 500
 _NAMES_CACHE_SECONDS = 30
 _NAMES_CACHE_KEY = "deck:job-names"
 
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
+_DIGITS = re.compile(r"^[0-9]+$")  # str.isdigit() also takes "²"
+REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
 
 
 class FilterError(ValueError):
@@ -70,11 +71,11 @@ class JobFilters:
             raise FilterError(
                 "state", f"must be one of {', '.join(ProwJobState.values)}"
             )
-        if values["repo"] and not _REPO.match(values["repo"]):
+        if values["repo"] and not REPO_PATTERN.match(values["repo"]):
             raise FilterError("repo", "must look like org or org/repo")
         pull = None
         if values["pull"]:
-            if not values["pull"].isdigit() or len(values["pull"]) > 9:
+            if not _DIGITS.match(values["pull"]) or len(values["pull"]) > 9:
                 raise FilterError("pull", "must be a pull request number")
             pull = int(values["pull"])
         values["pull"] = pull
@@ -266,6 +267,6 @@ def _cut(jobs, filters, before, after, limit) -> Page:
 def parse_cursor(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not _DIGITS.match(value) or len(value) > 18:
         raise FilterError("cursor", "must be a job id")
     return int(value)

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -250,10 +251,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Prow API",
-    "DESCRIPTION": "ProwJobs, config versions, webhook deliveries and Tide.",
+    "DESCRIPTION": "ProwJobs, periodic runs, config versions and webhook deliveries.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
 }
 
 # Celery. Without CELERY_BROKER_URL the broker is kombu's filesystem

@@ -61,7 +61,7 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def make_job(n: int, *, state: str = "success", repo: str = "app", **extra):
+def make(n: int, *, state: str = "success", repo: str = "app", **extra):
     start = timezone.now() - timedelta(minutes=200 - n)
     done = state not in ("triggered", "pending")
     fields = {
@@ -93,7 +93,7 @@ def make_job(n: int, *, state: str = "success", repo: str = "app", **extra):
 
 def test_job_list_filters_and_pages(page, live_server):
     for n in range(70):
-        make_job(n, state="failure" if n % 5 == 0 else "success")
+        make(n, state="failure" if n % 5 == 0 else "success")
     page.goto(f"{live_server.url}/")
     rows = page.locator("#job-rows tr[data-state]")
     expect(rows).to_have_count(50)
@@ -121,8 +121,8 @@ def test_job_list_filters_and_pages(page, live_server):
 
 def test_running_row_turns_green_without_reload(page, live_server):
     for n in range(3):
-        make_job(n)
-    running = make_job(10, state="pending", build_id="77")
+        make(n)
+    running = make(10, state="pending", build_id="77")
     page.goto(f"{live_server.url}/")
     row = page.locator(f"#job-{running.name}")
     expect(row).to_have_attribute("data-state", "pending")
@@ -136,7 +136,7 @@ def test_running_row_turns_green_without_reload(page, live_server):
 
 
 def test_job_page_shows_the_log(page, live_server):
-    job = make_job(1, state="failure", description="Job failed.")
+    job = make(1, state="failure", description="Job failed.")
     artifact_store(
         job,
         "build-log.txt",
@@ -154,7 +154,7 @@ def test_job_page_shows_the_log(page, live_server):
 def test_rerun_asks_for_login_then_works(page, live_server):
     config_version_create(config_yaml=CONFIG, plugins_yaml="", source="api")
     get_user_model().objects.create_user("alice", password="s3cret-pass")
-    job = make_job(1, state="failure")
+    job = make(1, state="failure")
     page.goto(f"{live_server.url}/view/{job.name}")
     page.get_by_role("button", name="Rerun").click()
 
@@ -174,3 +174,28 @@ def test_rerun_asks_for_login_then_works(page, live_server):
     assert page.url.endswith(f"/view/{rerun.name}")
     expect(page.locator(".messages")).to_contain_text("Started a new run")
     shot(page, "after-rerun")
+
+
+def test_history_pull_request_and_help_pages(page, live_server, plugins_enabled):
+    plugins_enabled({"acme/app": ["trigger", "shrug"]})
+    for n in range(12):
+        make(n, state="failure" if n % 4 == 0 else "success")
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="history").first.click()
+    expect(page.locator("svg rect").first).to_be_visible()
+    expect(page.locator("tr[data-state]")).to_have_count(6)
+    shot(page, "job-history")
+
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="PR jobs").first.click()
+    expect(page.get_by_role("heading", name="acme/app #")).to_be_visible()
+    shot(page, "pull-request")
+
+    page.goto(f"{live_server.url}/command-help")
+    expect(page.get_by_text("/retest", exact=True).first).to_be_visible()
+    shot(page, "command-help")
+
+    # The API's docs come from this server, not from a CDN.
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.get_by_text("/api/v1/prowjobs/").first).to_be_visible(timeout=15_000)
+    shot(page, "api-docs")

@@ -55,7 +55,13 @@ def test_filters_read_from_the_query_string():
         "pull": "12",
         "q": "e2e",
     }
-    for bad in ({"state": "done"}, {"pull": "x1"}, {"repo": "a/b/c"}, {"type": "x"}):
+    for bad in (
+        {"state": "done"},
+        {"pull": "x1"},
+        {"pull": "²"},
+        {"repo": "a/b/c"},
+        {"type": "x"},
+    ):
         with pytest.raises(FilterError):
             JobFilters.from_query(bad)
 

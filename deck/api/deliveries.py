@@ -20,7 +20,7 @@ from deck.api.serializers import (
     TextField,
     cursor_page_of,
 )
-from deck.queries import _REPO
+from deck.queries import REPO_PATTERN
 from hook.models import WebhookDelivery
 from hook.services import delivery_replay
 
@@ -50,7 +50,7 @@ class DeliveryListApi(Api):
             help_text="X-GitHub-Event, e.g. push.",
         )
         repo = serializers.RegexField(
-            _REPO.pattern,
+            REPO_PATTERN.pattern,
             required=False,
             allow_blank=True,
             max_length=201,

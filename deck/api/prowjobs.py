@@ -27,7 +27,7 @@ from deck.api.serializers import (
     cursor_page_of,
 )
 from deck.permissions import can_act_on_job, can_start_periodic
-from deck.queries import _REPO, FilterError, JobFilters
+from deck.queries import REPO_PATTERN, FilterError, JobFilters
 from jobs.horologium import trigger_periodic
 from jobs.models import ProwJob, ProwJobState, ProwJobType
 from jobs.services import prowjob_abort, prowjob_rerun
@@ -70,7 +70,7 @@ class ProwJobListApi(Api):
             ProwJobType.choices, required=False, allow_blank=True
         )
         repo = serializers.RegexField(
-            _REPO.pattern,
+            REPO_PATTERN.pattern,
             required=False,
             allow_blank=True,
             max_length=201,

@@ -18,6 +18,7 @@ from hook.models import WebhookDelivery
 from jobs.models import ProwJobState, ProwJobType
 from jobs.serialization import API_VERSION, KIND, prowjob_to_dict
 from prow.config.models import ConfigVersion
+from prow.config.yamlsource import expansion_problem
 
 INTEGER = re.compile(r"-?[0-9]{1,20}")
 # Rejected input as DRF writes it: each bad field (or non_field_errors)
@@ -89,60 +90,20 @@ class YamlTextField(TextField):
         return text
 
 
-# Aliases may repeat what is written this many times over, and any
-# document may expand to MIN_ALIAS_BUDGET values.
-ALIAS_EXPANSION = 10
-MIN_ALIAS_BUDGET = 100_000
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
 def alias_problem(text: str) -> str | None:
-    """What makes the aliases of `text` unsafe to expand, if anything.
-
-    Composing is linear in the text: an alias is one shared node there.
-    A walk that counts each node once per path to it (as the config check
-    does) is what explodes, so the count is taken here with memoisation.
-    """
+    """What makes the aliases of `text` unsafe to expand, if anything (the
+    config check refuses the same; here it is a 400 on the field)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return None  # a syntax error: the config check reports its line
     if root is None:
         return None
-    sizes: dict[int, int] = {}
-    entered: set[int] = set()
-    stack = [(root, False)]
-    while stack:
-        node, leaving = stack.pop()
-        children = _children(node)
-        if leaving:
-            entered.discard(id(node))
-            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
-            continue
-        if id(node) in sizes:
-            continue
-        entered.add(id(node))
-        stack.append((node, True))
-        for child in children:
-            if id(child) in entered:
-                line = child.start_mark.line + 1
-                return f"line {line}: an alias refers to a value that contains it"
-            if id(child) not in sizes:
-                stack.append((child, False))
-    expanded = sizes[id(root)]
-    if expanded > max(MIN_ALIAS_BUDGET, ALIAS_EXPANSION * len(sizes)):
-        return (
-            f"aliases expand this YAML to {expanded} values, more than "
-            f"{ALIAS_EXPANSION} times what is written"
-        )
-    return None
+    problem = expansion_problem(root)
+    if problem is None:
+        return None
+    line, message = problem
+    return f"line {line}: {message}" if "contains it" in message else message
 
 
 class QueryIntegerField(serializers.IntegerField):

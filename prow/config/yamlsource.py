@@ -49,13 +49,26 @@ class Parsed:
     duplicates: list[DuplicateKey]
 
 
+# Anchors and aliases are welcome (configs share job templates with them),
+# but aliases may repeat what is written at most this many times over (any
+# document may expand to MIN_ALIAS_BUDGET values), and an alias inside its
+# own anchor never ends. Such text is refused before anything walks it.
+ALIAS_EXPANSION = 10
+MIN_ALIAS_BUDGET = 100_000
+
+
 def parse(text: str) -> Parsed:
     """Parse one YAML document whose top level is a mapping (or empty)."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             return Parsed({}, LineMap({(): 1}), [])
+        problem = expansion_problem(node)
+        if problem is not None:
+            line, message = problem
+            raise YAMLSyntaxError(line, f"invalid YAML: {message}")
         lines = LineMap({(): node.start_mark.line + 1})
         duplicates: list[DuplicateKey] = []
         _walk(node, (), lines, duplicates)
@@ -67,10 +80,20 @@ def parse(text: str) -> Parsed:
         if exc.context:
             reason = f"{reason} ({exc.context})"
         raise YAMLSyntaxError(line, f"invalid YAML: {reason}") from exc
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character
+        code = char if isinstance(char, int) else ord(str(char)[:1] or "?")
+        raise YAMLSyntaxError(
+            line, f"invalid YAML: character U+{code:04X} cannot appear in YAML"
+        ) from exc
     except yaml.YAMLError as exc:
         raise YAMLSyntaxError(None, f"invalid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise YAMLSyntaxError(None, "invalid YAML: nested too deeply") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -79,6 +102,51 @@ def parse(text: str) -> Parsed:
             f"the top level must be a mapping of keys, not a {type(data).__name__}",
         )
     return Parsed(data, lines, duplicates)
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def expansion_problem(root) -> tuple[int, str] | None:
+    """(line, reason) if the aliases of a composed document are unsafe to
+    expand. Composing is linear in the text, since an alias is one shared
+    node there; what explodes is a walk that visits a node once per path
+    to it, so sizes are counted here once per node."""
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        children = _children(node)
+        if leaving:
+            entered.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        if id(node) in sizes:
+            continue
+        entered.add(id(node))
+        stack.append((node, True))
+        for child in children:
+            if id(child) in entered:
+                return (
+                    child.start_mark.line + 1,
+                    "an alias refers to a value that contains it",
+                )
+            if id(child) not in sizes:
+                stack.append((child, False))
+    expanded = sizes[id(root)]
+    if expanded > max(MIN_ALIAS_BUDGET, ALIAS_EXPANSION * len(sizes)):
+        return (
+            root.start_mark.line + 1,
+            f"aliases expand this YAML to {expanded} values, more than "
+            f"{ALIAS_EXPANSION} times what is written",
+        )
+    return None
 
 
 def _walk(node, path: Path, lines: LineMap, duplicates: list[DuplicateKey]) -> None:

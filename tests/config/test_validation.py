@@ -584,3 +584,43 @@ def test_empty_sections_read_as_unset():
     assert result.config.plank.pod_pending_timeout == "10m"
     assert result.config.periodics[0].labels == {}
     assert result.plugins.plugins == {}
+
+
+def _laughs(levels: int) -> str:
+    text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for n in range(1, levels + 1):
+        text += f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]\n"
+    return text
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("a: 1\nb: \x01\n", 2, "character U+0001 cannot appear in YAML"),
+        ("jobs: &loop [*loop]\n", 1, "an alias refers to a value that contains it"),
+        (_laughs(9), 1, "aliases expand this YAML to 12345679021 values"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", None, "nested too deeply"),
+    ],
+    ids=["control-character", "alias-in-its-anchor", "billion-laughs", "deep"],
+)
+def test_yaml_that_cannot_be_checked_safely_is_refused(text, line, message):
+    errors = only_error(config=text)
+    assert len(errors) == 1
+    assert message in errors[0].message
+    assert errors[0].line == line
+
+
+def test_shared_templates_through_aliases_still_load():
+    text = textwrap.dedent(
+        """\
+        presubmits:
+          org/repo:
+          - &unit
+            name: unit
+            always_run: true
+            spec: {containers: [{image: golang, command: [make]}]}
+          - <<: *unit
+            name: unit-race
+        """
+    )
+    assert validate(config_text=text, plugins_text="").errors == []
