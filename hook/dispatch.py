@@ -5,8 +5,8 @@ Publishing a Celery message costs more CPU than everything else /hook does
 wait on the broker. Instead, the request leaves the new delivery's id with
 this process's dispatcher and answers at once; one thread per process sends
 the ids that have gathered, up to BATCH at a time, as one message. Under
-load the cost of a publish is shared by the batch; when idle a delivery
-waits at most LINGER before it is sent.
+load the cost of a publish is shared by the batch (each id waits at most
+the linger for others); when idle a delivery is sent at once.
 
 Nothing is lost if the process dies with ids in hand or the broker is down:
 the rows are committed before their ids get here, and the sweeper
@@ -25,6 +25,9 @@ import time
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+
+BUSY_SECONDS = 0.2
 
 
 class DeliveryDispatcher:
@@ -75,9 +78,13 @@ class DeliveryDispatcher:
             self._thread.start()
 
     def _run(self) -> None:
+        last_send = 0.0
         while True:
             ids = [self._queue.get()]
-            deadline = time.monotonic() + self.linger
+            # Wait for company only when busy: an id arriving soon after the
+            # last send is part of a stream; a lone one goes out at once.
+            busy = time.monotonic() - last_send < BUSY_SECONDS
+            deadline = time.monotonic() + (self.linger if busy else 0.0)
             while len(ids) < self.batch:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -89,6 +96,7 @@ class DeliveryDispatcher:
             try:
                 self._send(ids)
             finally:
+                last_send = time.monotonic()
                 self._done(len(ids))
 
     def _send(self, ids: list[int]) -> None:

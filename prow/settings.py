@@ -340,9 +340,10 @@ CELERY_TASK_ANNOTATIONS = {
     for task in ("hook.tasks.handle_delivery", "hook.tasks.handle_deliveries")
 }
 # New deliveries are sent to the workers by a thread in each web process, up
-# to this many per message, each waiting at most this long for company.
-PROW_HOOK_DISPATCH_BATCH = env_int("PROW_HOOK_DISPATCH_BATCH", 8)
-PROW_HOOK_DISPATCH_LINGER_MS = env_float("PROW_HOOK_DISPATCH_LINGER_MS", 10.0)
+# to this many per message; while webhooks stream in, each waits at most
+# this long for company (a lone one is sent at once).
+PROW_HOOK_DISPATCH_BATCH = env_int("PROW_HOOK_DISPATCH_BATCH", 16)
+PROW_HOOK_DISPATCH_LINGER_MS = env_float("PROW_HOOK_DISPATCH_LINGER_MS", 50.0)
 if PROW_HOOK_STALE_SECONDS <= PROW_HOOK_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
         "PROW_HOOK_STALE_SECONDS must exceed PROW_HOOK_TASK_TIME_LIMIT, or a live "
