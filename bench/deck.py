@@ -520,7 +520,9 @@ def measure(client, target: Target, repeat: int) -> None:
         client.get(target.url)
     target.queries = captured.captured_queries
     target.sql_ms = sum(waited) * 1000
-    for query, seconds in zip(target.queries, waited, strict=True):
+    # Transaction control (the filtered list's statement timeout) is
+    # captured without passing through execute_wrapper; pair what matches.
+    for query, seconds in zip(target.queries, waited, strict=False):
         query["seconds"] = seconds
     for _ in range(repeat):
         started, cpu = time.perf_counter(), time.process_time()
