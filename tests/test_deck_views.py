@@ -199,3 +199,31 @@ def test_a_filtered_page_that_takes_too_long_is_refused(settings):
     assert "narrow it" in refused.value.message
     # The same query without filters has no limit (it is always cheap).
     assert len(job_page(JobFilters(), queryset=slow).rows) == 1
+
+
+def test_a_running_job_s_log_is_read_live_from_its_pod(client, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.KUBECONFIG = ""
+    job = make(
+        1,
+        state="pending",
+        completion_time=None,
+        pod_name="pod-1",
+        namespace="test-pods",
+        build_id="9",
+        pod_spec={"containers": [{"image": "alpine", "command": ["make"]}]},
+    )
+    logs = tmp_path / "local-pods" / "test-pods" / "pod-1" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "test.log").write_text("step 1 <ok>\nstep 2 running\n")
+    page = client.get(f"/view/{job.name}").content.decode()
+    assert "step 2 running" in page and "step 1 &lt;ok&gt;" in page
+    assert '<span class="badge">live</span>' in page
+
+
+def test_rerun_needs_the_csrf_token(admin_user):
+    job = make(1)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    assert browser.post(f"/view/{job.name}/rerun").status_code == 403
+    assert ProwJob.objects.count() == 1
