@@ -20,7 +20,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from deck.queries import FilterError, JobFilters, filtered_jobs
-from jobs.models import ProwJob
+from jobs.models import SPEC_COLUMNS, ProwJob
 from jobs.serialization import OMITTABLE, prowjob_to_dict
 from prow.config.active import active_config
 from prow.config.schema import ProwConfig
@@ -37,24 +37,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 # author...) are only for filtering and stay in the database.
 _SERIALIZED_COLUMNS = (
     "name",
-    "type",
-    "job",
-    "agent",
-    "cluster",
-    "namespace",
-    "context",
-    "rerun_command",
-    "report",
-    "max_concurrency",
-    "job_queue_name",
-    "error_on_eviction",
-    "hidden",
-    "refs",
-    "extra_refs",
-    "pod_spec",
-    "decoration_config",
-    "reporter_config",
-    "rerun_auth_config",
+    *SPEC_COLUMNS,
     "labels",
     "annotations",
     "state",

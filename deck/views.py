@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,7 +25,13 @@ from deck.queries import (
     parse_cursor,
 )
 from jobs.logs import artifact_text
-from jobs.models import COMPLETE_STATES, JobArtifact, ProwJob, ProwJobState
+from jobs.models import (
+    COMPLETE_STATES,
+    REFS_COLUMNS,
+    JobArtifact,
+    ProwJob,
+    ProwJobState,
+)
 from jobs.models import ProwJobType as Types
 from prow.config.active import active_config
 
@@ -43,13 +50,8 @@ LIST_COLUMNS = (
     "job",
     "state",
     "build_id",
-    "org",
-    "repo",
-    "base_ref",
-    "pull_number",
-    "pull_sha",
-    "author",
     "refs",
+    *REFS_COLUMNS,
     "start_time",
     "completion_time",
 )
@@ -212,18 +214,26 @@ def _login_first(request, job_url: str):
     return redirect_to_login(job_url)
 
 
+def _job_action(request, name, verb: str):
+    """The job named, or the response that stops the action: a login
+    first for anonymous users, 403 for those the rules don't allow."""
+    job = get_object_or_404(ProwJob, name=name)
+    if not request.user.is_authenticated:
+        return job, _login_first(request, job_detail_url(job))
+    if not can_act_on_job(request.user, job):
+        return job, HttpResponseForbidden(
+            f"You may not {verb} this job (deck.rerun_auth_configs)."
+        )
+    return job, None
+
+
 @require_POST
 def rerun(request, name):
     from jobs.services import prowjob_rerun
 
-    job = get_object_or_404(ProwJob, name=name)
-    here = job_detail_url(job)
-    if not request.user.is_authenticated:
-        return _login_first(request, here)
-    if not can_act_on_job(request.user, job):
-        return HttpResponseForbidden(
-            "You may not rerun this job (deck.rerun_auth_configs)."
-        )
+    job, refused = _job_action(request, name, "rerun")
+    if refused:
+        return refused
     new = prowjob_rerun(job, user=github_login(request.user))
     messages.success(request, f"Started a new run of {job.job}.")
     return redirect(job_detail_url(new))
@@ -233,25 +243,18 @@ def rerun(request, name):
 def abort(request, name):
     from jobs.services import prowjob_abort
 
-    job = get_object_or_404(ProwJob, name=name)
-    here = job_detail_url(job)
-    if not request.user.is_authenticated:
-        return _login_first(request, here)
-    if not can_act_on_job(request.user, job):
-        return HttpResponseForbidden(
-            "You may not abort this job (deck.rerun_auth_configs)."
-        )
+    job, refused = _job_action(request, name, "abort")
+    if refused:
+        return refused
     who = github_login(request.user)
     if prowjob_abort(job, f"Aborted by {who} from Deck."):
         messages.success(request, f"Aborted {job.job}.")
     else:
         messages.info(request, "The job had already finished.")
-    return redirect(here)
+    return redirect(job_detail_url(job))
 
 
 def job_detail_url(job: ProwJob) -> str:
-    from django.urls import reverse
-
     return reverse("deck:job-detail", args=[job.name])
 
 

@@ -48,6 +48,31 @@ ALLOWED_TRANSITIONS = {
 }
 
 
+# The columns that hold a job's spec (what runs, where, reported how), and
+# those that repeat parts of its refs so they can be filtered and indexed.
+SPEC_COLUMNS = (
+    "type",
+    "job",
+    "agent",
+    "cluster",
+    "namespace",
+    "context",
+    "rerun_command",
+    "report",
+    "max_concurrency",
+    "job_queue_name",
+    "error_on_eviction",
+    "hidden",
+    "refs",
+    "extra_refs",
+    "pod_spec",
+    "decoration_config",
+    "reporter_config",
+    "rerun_auth_config",
+)
+REFS_COLUMNS = ("org", "repo", "base_ref", "pull_number", "pull_sha", "author")
+
+
 class ProwJob(models.Model):
     """One run of a job: the original's ProwJob (spec and status) as a row.
 

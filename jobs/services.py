@@ -16,6 +16,8 @@ from jobs.labels import prowjob_labels_and_annotations
 from jobs.models import (
     ALLOWED_TRANSITIONS,
     COMPLETE_STATES,
+    REFS_COLUMNS,
+    SPEC_COLUMNS,
     BuildCounter,
     ProwJob,
     ProwJobState,
@@ -257,33 +259,8 @@ def pull_request_presubmits_abort(
     return count
 
 
-# Columns that make up a job's spec: a rerun copies them as they were.
-_SPEC_COLUMNS = (
-    "type",
-    "job",
-    "agent",
-    "cluster",
-    "namespace",
-    "context",
-    "rerun_command",
-    "report",
-    "max_concurrency",
-    "job_queue_name",
-    "error_on_eviction",
-    "hidden",
-    "refs",
-    "extra_refs",
-    "pod_spec",
-    "decoration_config",
-    "reporter_config",
-    "rerun_auth_config",
-    "org",
-    "repo",
-    "base_ref",
-    "pull_number",
-    "pull_sha",
-    "author",
-)
+# A rerun copies the spec as it was.
+_SPEC_COLUMNS = SPEC_COLUMNS + REFS_COLUMNS
 # Labels that belong to one run and must not be carried to the next.
 _PER_RUN_LABELS = ("prow.k8s.io/id", "prow.k8s.io/build-id", "event-GUID")
 
