@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "deck.privacy.PrivateDeckMiddleware",
 ]
 
 ROOT_URLCONF = "prow.urls"
@@ -396,6 +397,9 @@ PROW_LOG_MAX_BYTES = env_int("PROW_LOG_MAX_BYTES", 10 * 1024 * 1024)
 # How often Deck's open pages ask for what changed (the job list, a running
 # job's page).
 PROW_DECK_POLL_SECONDS = env_int("PROW_DECK_POLL_SECONDS", 5)
+# Deck, its JSON and the API can be read by anyone; off, reading needs a
+# login (or an API token) too.
+PROW_DECK_PUBLIC = env_bool("PROW_DECK_PUBLIC", True)
 # A filtered job list that takes longer than this is refused with advice.
 PROW_DECK_QUERY_MS = env_int("PROW_DECK_QUERY_MS", 2000)
 # How often a running job's log is copied while it runs.
