@@ -1,5 +1,6 @@
 """The navigation bar, with only the pages this installation serves."""
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 _NAV = (
@@ -19,4 +20,4 @@ def deck_nav(request):
             continue  # that page is not part of this build yet
     if getattr(request, "user", None) is not None and request.user.is_staff:
         items.append({"url": reverse("admin:index"), "label": "Admin"})
-    return {"deck_nav": items}
+    return {"deck_nav": items, "deck_poll_seconds": settings.PROW_DECK_POLL_SECONDS}

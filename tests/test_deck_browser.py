@@ -199,3 +199,15 @@ def test_history_pull_request_and_help_pages(page, live_server, plugins_enabled)
     page.goto(f"{live_server.url}/api/docs/")
     expect(page.get_by_text("/api/v1/prowjobs/").first).to_be_visible(timeout=15_000)
     shot(page, "api-docs")
+
+
+def test_pull_request_page_follows_a_running_job(page, live_server):
+    make(1, state="success")
+    running = make(8, state="pending", pull_number=101)  # same PR as n=1
+    page.goto(f"{live_server.url}/pr/acme/app/101")
+    row = page.locator(f"#job-{running.name}")
+    expect(row).to_have_attribute("data-state", "pending")
+    page.evaluate("window.__notReloaded = true")
+    assert prowjob_transition(running, ProwJobState.FAILURE, description="boom")
+    expect(row).to_have_attribute("data-state", "failure", timeout=10_000)
+    assert page.evaluate("window.__notReloaded === true")
