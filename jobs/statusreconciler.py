@@ -30,7 +30,6 @@ from hook.plugins.base import PluginContext
 from hook.plugins.trigger import PullRequest, Trigger
 from jobs import matching
 from jobs.models import ProwJob, ProwJobType
-from jobs.services import presubmit_fields, prowjob_create
 from prow.config.models import ConfigVersion
 from prow.config.plugins_schema import PluginsConfig
 from prow.config.schema import Presubmit, ProwConfig
@@ -267,7 +266,7 @@ def _reconcile_repo(
         if removed or migrated:
             _fix_statuses(trigger, removed, migrated, live_contexts, report)
         if added:
-            _start(trigger, added, config, guid, report)
+            _start(trigger, added, report)
 
 
 def _fix_statuses(
@@ -337,43 +336,36 @@ def _fix_statuses(
 def _start(
     trigger: Trigger,
     added: list[Presubmit],
-    config: ProwConfig,
-    guid: str,
     report: ReconcileReport,
 ) -> None:
     pr = trigger.pr
-    jobs = []
-    for job in added:
-        # trigger.changes asks GitHub only when a change regex needs it, and
-        # once per head SHA.
-        if not matching.presubmit_should_run(job, pr.base_ref, trigger.changes):
-            continue
-        # A job that ran here without reporting (it used to skip_report) left
-        # no context behind, so only a reporting run counts.
-        if ProwJob.objects.filter(
+    # trigger.changes asks GitHub only when a change regex needs it, and
+    # once per head SHA.
+    jobs = [
+        job
+        for job in added
+        if matching.presubmit_should_run(job, pr.base_ref, trigger.changes)
+    ]
+    if not jobs:
+        return
+    # A job that ran here without reporting (it used to skip_report) left
+    # no context behind, so only a reporting run counts.
+    ran = set(
+        ProwJob.objects.filter(
             type=ProwJobType.PRESUBMIT,
-            job=job.name,
+            job__in=[job.name for job in jobs],
             org=pr.org,
             repo=pr.repo,
             pull_number=pr.number,
             pull_sha=pr.head_sha,
             report=True,
-        ).exists():
-            continue
-        jobs.append(job)
-    if not jobs:
-        return
-    refs = trigger.refs()
-    for job in jobs:
-        prowjob = prowjob_create(
-            fields=presubmit_fields(job, refs, config),
-            extra_labels={
-                "event-GUID": guid,
-                "prow.k8s.io/is-optional": "false",
-            },
-        )
+        ).values_list("job", flat=True)
+    )
+    jobs = [job for job in jobs if job.name not in ran]
+    # Every added job is required, so trigger labels it not optional.
+    for prowjob in trigger.start(jobs):
         report.started.append(
-            StartedJob(pr.org, pr.repo, pr.number, job.name, prowjob.pk)
+            StartedJob(pr.org, pr.repo, pr.number, prowjob.job, prowjob.pk)
         )
 
 
