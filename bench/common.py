@@ -4,10 +4,12 @@ import os
 from pathlib import Path
 
 
-def use_own_database(name: str, redis_db: int, workdir: Path) -> None:
-    """Point Django at a fresh database `name` (dropped first if it exists)
-    and at Redis db `redis_db`, before Django is set up.
-    BENCH_DATABASE_URL and BENCH_REDIS_URL override both."""
+def use_own_database(
+    name: str, redis_db: int, workdir: Path, *, keep: bool = False
+) -> None:
+    """Point Django at a fresh database `name` (dropped first if it exists;
+    with `keep`, an existing one is kept) and at Redis db `redis_db`, before
+    Django is set up. BENCH_DATABASE_URL and BENCH_REDIS_URL override both."""
     import psycopg
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prow.settings")
@@ -21,7 +23,14 @@ def use_own_database(name: str, redis_db: int, workdir: Path) -> None:
     os.environ["PROW_DATA_DIR"] = str(workdir)
     database = url.rsplit("/", 1)[1]
     with psycopg.connect(_admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if keep:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [database]
+            ).fetchone()
+            if exists:
+                return
+        else:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')
 
 

@@ -677,29 +677,6 @@ def report(measured: list[Target], explain_all: bool) -> bool:
 # The run -------------------------------------------------------------------
 
 
-def keep_own_database(name: str, redis_db: int, workdir: Path) -> None:
-    """As use_own_database, but an existing database is kept (--reuse)."""
-    import psycopg
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prow.settings")
-    url = os.environ.get(
-        "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{name}"
-    )
-    os.environ["DATABASE_URL"] = url
-    os.environ["CELERY_BROKER_URL"] = os.environ.get(
-        "BENCH_REDIS_URL", f"redis://127.0.0.1:6379/{redis_db}"
-    )
-    os.environ["PROW_DATA_DIR"] = str(workdir)
-    database = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [database]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{database}"')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -717,7 +694,7 @@ def main() -> None:
         parser.error("--repeat must be at least 2 (for a p90)")
 
     workdir = Path(tempfile.mkdtemp(prefix="prow-bench-deck-"))
-    (keep_own_database if args.reuse else use_own_database)(DATABASE, REDIS_DB, workdir)
+    use_own_database(DATABASE, REDIS_DB, workdir, keep=args.reuse)
     os.environ["DJANGO_DEBUG"] = "False"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     # Production re-reads the newest config id every 2 s; here that one
