@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from deck.compat import bad_request, visible_jobs
 from deck.queries import FilterError, JobFilters, filtered_jobs, job_page, parse_cursor
+from deck.templatetags.deck_tags import run_duration
 from jobs.models import ProwJob, ProwJobState
 from prow.config.active import active_config
 from prow.config.schema import ProwConfig
@@ -41,15 +42,6 @@ BAR_WIDTH = 12
 BAR_GAP = 4
 CHART_HEIGHT = 72
 MIN_BAR = 3
-
-
-def run_duration(job: ProwJob, now=None) -> timedelta | None:
-    """How long a run took, or has been running; None before its pod."""
-    if job.completion_time is not None:
-        return job.completion_time - job.start_time
-    if job.state == ProwJobState.PENDING:
-        return (now or timezone.now()) - job.start_time
-    return None
 
 
 @dataclass

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from deck.compat import visible_jobs
-from deck.history import HEAVY_COLUMNS, run_duration
+from deck.history import HEAVY_COLUMNS
+from deck.templatetags.deck_tags import run_duration
 from jobs.models import ProwJob, ProwJobState
 from prow.config.active import active_config
 

@@ -13,7 +13,6 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from deck.permissions import can_act_on_job, can_start_periodic, github_login
@@ -24,6 +23,7 @@ from deck.queries import (
     job_page,
     parse_cursor,
 )
+from deck.templatetags.deck_tags import run_duration
 from jobs.logs import artifact_text
 from jobs.models import (
     COMPLETE_STATES,
@@ -146,13 +146,6 @@ def _live_log(job: ProwJob) -> str | None:
     return text
 
 
-def _duration(job: ProwJob):
-    end = job.completion_time or (
-        timezone.now() if job.state == ProwJobState.PENDING else None
-    )
-    return end - job.start_time if end else None
-
-
 @require_GET
 def job_detail(request, name):
     """One job: what ran, where, when, its log (live while it runs) and its
@@ -170,7 +163,7 @@ def job_detail(request, name):
         "log_text": log_text,
         "log_cut": log_cut,
         "log_live": log_live,
-        "duration": _duration(job),
+        "duration": run_duration(job),
         "running": running,
         "link": _link_base(),
         "can_act": can_act_on_job(request.user, job),

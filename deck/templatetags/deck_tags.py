@@ -59,14 +59,19 @@ def format_duration(delta: timedelta | None) -> str:
     return f"{seconds}s"
 
 
+def run_duration(job, now=None) -> timedelta | None:
+    """How long a run took, or has been running; None before its pod."""
+    if job.completion_time is not None:
+        return job.completion_time - job.start_time
+    if job.state == ProwJobState.PENDING:
+        return (now or timezone.now()) - job.start_time
+    return None
+
+
 @register.simple_tag
 def duration(job) -> str:
     """How long the job ran, or has been running."""
-    if job.completion_time:
-        return format_duration(job.completion_time - job.start_time)
-    if job.state == ProwJobState.PENDING:
-        return format_duration(timezone.now() - job.start_time)
-    return ""
+    return format_duration(run_duration(job))
 
 
 register.filter("format_duration", format_duration)
