@@ -5,6 +5,7 @@ import pytest
 from jobs.logs import artifact_store
 from jobs.services import presubmit_fields, prowjob_create
 from prow.config.schema import Presubmit, ProwConfig
+from tests.jobs.refs import REFS
 
 pytestmark = pytest.mark.django_db
 
@@ -12,14 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_job_page_shows_the_job_and_its_log(client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     presubmit = Presubmit(name="unit", spec={"containers": [{"image": "a"}]})
-    refs = {
-        "org": "acme",
-        "repo": "app",
-        "base_ref": "main",
-        "base_sha": "b" * 40,
-        "pulls": [{"number": 7, "author": "member", "sha": "a" * 40}],
-    }
-    job = prowjob_create(fields=presubmit_fields(presubmit, refs, ProwConfig()))
+    job = prowjob_create(fields=presubmit_fields(presubmit, REFS, ProwConfig()))
     artifact_store(
         job, "build-log.txt", "<FAIL> TestSpeed\n", limit=1000, complete=True
     )

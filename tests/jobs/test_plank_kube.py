@@ -18,17 +18,11 @@ from prow.config.models import ConfigVersion
 from prow.config.schema import Presubmit
 from prow.config.services import config_version_create
 from tests.fakes.kube import FakeKube
+from tests.jobs.refs import REFS
 
 pytestmark = pytest.mark.django_db
 
 NS = "test-pods"
-REFS = {
-    "org": "acme",
-    "repo": "app",
-    "base_ref": "main",
-    "base_sha": "b" * 40,
-    "pulls": [{"number": 7, "author": "member", "sha": "a" * 40}],
-}
 
 
 def activate(plank_yaml: str = "") -> None:

@@ -16,16 +16,9 @@ from jobs.services import (
     prowjob_transition,
 )
 from prow.config.schema import Periodic, Presubmit, ProwConfig
+from tests.jobs.refs import REFS
 
 pytestmark = pytest.mark.django_db
-
-REFS = {
-    "org": "acme",
-    "repo": "app",
-    "base_ref": "main",
-    "base_sha": "b" * 40,
-    "pulls": [{"number": 7, "author": "member", "sha": "a" * 40}],
-}
 
 
 def new_job(**config) -> ProwJob:
