@@ -72,9 +72,3 @@ def parse_commands(body: str | None) -> list[Command]:
         Command(m.group(1), m.group(2).strip())
         for m in _COMMAND_LINE.finditer(command_text(body))
     ]
-
-
-def matches(pattern: re.Pattern, body: str | None) -> list[re.Match]:
-    """All matches of a plugin's command regex outside code blocks and
-    comments."""
-    return list(pattern.finditer(command_text(body)))

@@ -91,7 +91,3 @@ def format_reply(comment, text: str) -> str:
         f"In response to [this]({comment.html_url}):\n\n{quoted}\n\n\n"
         f"{ABOUT_BOT}\n</details>"
     )
-
-
-def simple_response(text: str) -> str:
-    return f"{text}\n<details>\n\n{ABOUT_BOT}\n</details>"
