@@ -38,41 +38,42 @@ app.autodiscover_tasks(["prow.config", "hook", "jobs", "tide", "deck"])
 def setup_periodic_tasks(sender, **kwargs):
     from django.conf import settings
 
-    # Watching the files is cheap (two small reads) and a ConfigMap update
-    # should be live within seconds; expiry keeps a backlog from piling up.
-    sender.add_periodic_task(
-        settings.PROW_CONFIG_WATCH_SECONDS,
-        sender.signature("prow.config.tasks.sync_config_files"),
-        name="config: load changed config files",
-        expires=settings.PROW_CONFIG_WATCH_SECONDS,
-    )
-    sender.add_periodic_task(
-        settings.PROW_PLANK_RESYNC_SECONDS,
-        sender.signature("jobs.tasks.plank_resync"),
-        name="plank: look at every unfinished job",
-        expires=settings.PROW_PLANK_RESYNC_SECONDS,
-    )
-    sender.add_periodic_task(
-        settings.PROW_HOROLOGIUM_TICK_SECONDS,
-        sender.signature("jobs.tasks.horologium_tick"),
-        name="horologium: start the periodics that are due",
-        expires=settings.PROW_HOROLOGIUM_TICK_SECONDS,
-    )
-    sender.add_periodic_task(
-        300,
-        sender.signature("jobs.tasks.sinker_sweep"),
-        name="sinker: delete old jobs, pods, logs, deliveries (per resync_period)",
-        expires=300,
-    )
-    sender.add_periodic_task(
-        300,
-        sender.signature("jobs.tasks.reconcile_missed_configs"),
-        name="status-reconciler: catch config changes whose message was lost",
-        expires=300,
-    )
-    sender.add_periodic_task(
-        settings.PROW_HOOK_SWEEP_SECONDS,
-        sender.signature("hook.tasks.sweep_deliveries"),
-        name="hook: re-enqueue deliveries not handled in time",
-        expires=settings.PROW_HOOK_SWEEP_SECONDS,
-    )
+    # (seconds, task, name). Expiry equal to the interval keeps a backlog
+    # from piling up. Watching the config files is cheap (two small reads)
+    # and a ConfigMap update should be live within seconds.
+    schedule = [
+        (
+            settings.PROW_CONFIG_WATCH_SECONDS,
+            "prow.config.tasks.sync_config_files",
+            "config: load changed config files",
+        ),
+        (
+            settings.PROW_PLANK_RESYNC_SECONDS,
+            "jobs.tasks.plank_resync",
+            "plank: look at every unfinished job",
+        ),
+        (
+            settings.PROW_HOROLOGIUM_TICK_SECONDS,
+            "jobs.tasks.horologium_tick",
+            "horologium: start the periodics that are due",
+        ),
+        (
+            300,
+            "jobs.tasks.sinker_sweep",
+            "sinker: delete old jobs, pods, logs, deliveries (per resync_period)",
+        ),
+        (
+            300,
+            "jobs.tasks.reconcile_missed_configs",
+            "status-reconciler: catch config changes whose message was lost",
+        ),
+        (
+            settings.PROW_HOOK_SWEEP_SECONDS,
+            "hook.tasks.sweep_deliveries",
+            "hook: re-enqueue deliveries not handled in time",
+        ),
+    ]
+    for seconds, task, name in schedule:
+        sender.add_periodic_task(
+            seconds, sender.signature(task), name=name, expires=seconds
+        )
