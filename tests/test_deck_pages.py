@@ -326,3 +326,40 @@ def test_plugins_page_shows_each_plugins_help_and_where_it_is_enabled(
 def test_the_navigation_links_to_command_help(client):
     html = page_of(client, "/plugins")
     assert '<a href="/command-help">Plugins</a>' in html
+
+
+# Configured jobs
+
+CONFIGURED = """\
+presubmits:
+  octo/app:
+  - {name: unit, spec: {containers: [{image: a}]}}
+  - {name: lint, spec: {containers: [{image: a}]}}
+postsubmits:
+  octo/app:
+  - {name: publish, spec: {containers: [{image: a}]}}
+periodics:
+- {name: nightly, interval: 24h, spec: {containers: [{image: a}]}}
+"""
+
+
+def test_configured_page_lists_each_kind_of_job_under_its_heading(client):
+    config_version_create(config_yaml=CONFIGURED, plugins_yaml="", source="api")
+    html = page_of(client, "/jobs")
+    sections = re.split(r"<h2>", html)[1:]
+    tables = {
+        section.split("</h2>")[0]: re.findall(r"\?job=([\w-]+)", section)
+        for section in sections
+    }
+    assert tables["Periodic jobs"] == ["nightly"]
+    assert tables["Presubmit jobs"] == ["lint", "unit"]
+    assert tables["Postsubmit jobs"] == ["publish"]
+    assert "<td>octo/app</td>" in sections[1]
+
+
+def test_history_of_a_configured_job_names_its_kind_and_repo(client):
+    config_version_create(config_yaml=CONFIGURED, plugins_yaml="", source="api")
+    html = page_of(client, "/job-history/publish")
+    assert '<span class="badge">postsubmit</span>' in html
+    assert 'href="https://github.com/octo/app">octo/app</a>' in html
+    assert "not in the current config" not in html
