@@ -18,7 +18,14 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from deck.compat import bad_request, visible_jobs
-from deck.queries import FilterError, JobFilters, filtered_jobs, job_page, parse_cursor
+from deck.queries import (
+    FilterError,
+    JobFilters,
+    configured_jobs,
+    filtered_jobs,
+    job_page,
+    parse_cursor,
+)
 from deck.templatetags.deck_tags import run_duration
 from jobs.models import ProwJob, ProwJobState
 from prow.config.active import active_config
@@ -111,15 +118,14 @@ def chart_bars(runs: list[ProwJob]) -> tuple[list[Bar], int, timedelta | None]:
 
 def configured_job(config: ProwConfig, name: str):
     """(type, repository or "") of the configured job called name, if any."""
-    for repo, jobs in config.presubmits.items():
-        if any(j.name == name for j in jobs):
-            return "presubmit", repo
-    for repo, jobs in config.postsubmits.items():
-        if any(j.name == name for j in jobs):
-            return "postsubmit", repo
-    if config.periodic(name) is not None:
-        return "periodic", ""
-    return None
+    return next(
+        (
+            (job_type, repo)
+            for job_type, repo, job in configured_jobs(config)
+            if job.name == name
+        ),
+        None,
+    )
 
 
 @require_safe

@@ -11,7 +11,7 @@ too becomes an equality (`job IN (...)`) instead of a scan of every row.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 
@@ -21,6 +21,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 
 from jobs.models import ProwJob, ProwJobState, ProwJobType
+from prow.config.schema import ProwConfig
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -111,6 +112,19 @@ class Page:
     filters: JobFilters = field(default_factory=JobFilters)
 
 
+def configured_jobs(config: ProwConfig) -> Iterator[tuple[str, str, object]]:
+    """(type, "org/repo" or "" for periodics, job) of every job the config
+    defines: presubmits, then postsubmits, then periodics."""
+    for repo, jobs in config.presubmits.items():
+        for job in jobs:
+            yield ProwJobType.PRESUBMIT, repo, job
+    for repo, jobs in config.postsubmits.items():
+        for job in jobs:
+            yield ProwJobType.POSTSUBMIT, repo, job
+    for job in config.periodics:
+        yield ProwJobType.PERIODIC, "", job
+
+
 def known_job_names() -> list[str]:
     """Every job name that has run or is configured.
 
@@ -123,11 +137,8 @@ def known_job_names() -> list[str]:
     if names is None:
         names = _distinct_job_names()
         cache.set(_NAMES_CACHE_KEY, names, _NAMES_CACHE_SECONDS)
-    config = active_config().config
-    more = {job.name for jobs in config.presubmits.values() for job in jobs}
-    more.update(job.name for jobs in config.postsubmits.values() for job in jobs)
-    more.update(job.name for job in config.periodics)
-    return sorted(set(names) | more)
+    configured = {job.name for _, _, job in configured_jobs(active_config().config)}
+    return sorted(set(names) | configured)
 
 
 def forget_job_names() -> None:

@@ -19,6 +19,7 @@ from deck.permissions import can_act_on_job, can_start_periodic, github_login
 from deck.queries import (
     FilterError,
     JobFilters,
+    configured_jobs,
     filtered_jobs,
     job_page,
     parse_cursor,
@@ -260,16 +261,16 @@ def configured(request):
         {"job": job, "can_run": can_start_periodic(request.user, job.name)}
         for job in config.periodics
     ]
+    triggered = {Types.PRESUBMIT: [], Types.POSTSUBMIT: []}
+    for job_type, repo, job in configured_jobs(config):
+        if job_type in triggered:
+            triggered[job_type].append((repo, job.name))
     context = {
         "version_id": active.version_id,
-        "presubmits": sorted(
-            (repo, job.name) for repo, jobs in config.presubmits.items() for job in jobs
-        ),
-        "postsubmits": sorted(
-            (repo, job.name)
-            for repo, jobs in config.postsubmits.items()
-            for job in jobs
-        ),
+        "triggered": [
+            ("Presubmit jobs", sorted(triggered[Types.PRESUBMIT])),
+            ("Postsubmit jobs", sorted(triggered[Types.POSTSUBMIT])),
+        ],
         "periodics": periodics,
         "plugin_repos": sorted(active.plugins.plugins),
     }
