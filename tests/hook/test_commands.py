@@ -5,7 +5,6 @@ import pytest
 from hook.commands import (
     Command,
     command_text,
-    matches,
     parse_commands,
     strip_code_blocks,
     strip_html_comments,
@@ -211,8 +210,9 @@ def test_command_text_strips_both_and_normalizes_line_ends():
     assert text.startswith("one\n") and text.endswith("two")
 
 
-def test_matches_applies_a_plugins_pattern_outside_hidden_text():
+def test_a_plugins_pattern_sees_only_text_outside_hidden_text():
+    # Plugins search command_text with their own command regex.
     pattern = re.compile(r"(?mi)^/meow(?: (.+))?\s*$")
     body = "/meow\n```\n/meow in code\n```\n<!-- /meow hidden -->\n/MEOW loud"
-    found = matches(pattern, body)
+    found = list(pattern.finditer(command_text(body)))
     assert [m.group(0).strip() for m in found] == ["/meow", "/MEOW loud"]
