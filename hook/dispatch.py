@@ -30,6 +30,26 @@ logger = logging.getLogger(__name__)
 BUSY_SECONDS = 0.2
 
 
+def publish(task, argument, ids) -> bool:
+    """Send task(argument), retrying the broker once. False (and a warning)
+    if the broker would not take it: the rows are committed, so the sweeper
+    picks the deliveries up."""
+    try:
+        task.apply_async(
+            (argument,),
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        )
+    except Exception as exc:  # any broker error
+        logger.warning(
+            "could not enqueue deliveries %s (%s); the sweeper will pick them up",
+            ids,
+            exc,
+        )
+        return False
+    return True
+
+
 class DeliveryDispatcher:
     def __init__(self, *, linger: float, batch: int):
         self.linger = linger
@@ -102,23 +122,8 @@ class DeliveryDispatcher:
     def _send(self, ids: list[int]) -> None:
         from hook.tasks import handle_deliveries
 
-        try:
-            handle_deliveries.apply_async(
-                (ids,),
-                retry=True,
-                retry_policy={
-                    "max_retries": 1,
-                    "interval_start": 0,
-                    "interval_step": 0.2,
-                },
-            )
-        except Exception as exc:  # any broker error: the rows are safe
+        if not publish(handle_deliveries, ids, ids):
             self.unsent += len(ids)
-            logger.warning(
-                "could not enqueue deliveries %s (%s); the sweeper will pick them up",
-                ids,
-                exc,
-            )
 
     def drain(self) -> None:
         """Send what is waiting now (at exit, so a clean shutdown leaves the

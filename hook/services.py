@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from hook import hmac_secrets
-from hook.dispatch import dispatcher
+from hook.dispatch import dispatcher, publish
 from hook.events import Event, generic_comment
 from hook.models import WebhookDelivery
 from hook.plugins import get_plugin
@@ -44,18 +44,7 @@ COMMENT_EVENTS = {"issue_comment", "pull_request_review", "pull_request_review_c
 def _enqueue(delivery_id: int) -> None:
     from hook.tasks import handle_delivery
 
-    try:
-        handle_delivery.apply_async(
-            (delivery_id,),
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
-        )
-    except Exception as exc:  # any broker error: the row is safe, the sweeper retries
-        logger.warning(
-            "could not enqueue delivery %s (%s); the sweeper will pick it up",
-            delivery_id,
-            exc,
-        )
+    publish(handle_delivery, delivery_id, [delivery_id])
 
 
 def delivery_record(*, guid: str, event: str, payload: dict, body: bytes) -> int:
