@@ -304,6 +304,21 @@ def test_max_concurrency_keeps_later_runs_waiting_in_order(kube):
     assert synced(second).state == "pending"
 
 
+def test_job_queue_capacity_is_shared_by_the_jobs_in_the_queue(kube):
+    activate("  job_queue_capacities:\n    gpu: 1\n")
+    first = new_job("a", job_queue_name="gpu")
+    second = new_job("b", job_queue_name="gpu")
+    other = new_job("c", job_queue_name="cpu")
+    # A queue without a capacity limits nothing.
+    assert synced(other).state == "pending"
+    assert synced(second).state == "triggered"  # the first is ahead of it
+    first = started(kube, first)
+    assert synced(second).state == "triggered"
+    kube.succeed(NS, first.pod_name)
+    assert synced(first).state == "success"
+    assert synced(second).state == "pending"
+
+
 def test_global_limit_is_shared_fairly_between_jobs(kube):
     activate("  max_concurrency: 2\n")
     a1, a2, b1 = new_job("a"), new_job("a", pull=8), new_job("b")
