@@ -17,7 +17,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery, Window
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
@@ -100,29 +100,13 @@ def _may_start(job: ProwJob, config: ProwConfig) -> bool:
     one busy job cannot starve the others."""
     if job.max_concurrency:
         _advisory_lock(f"job:{job.job}")
-        ahead = (
-            ProwJob.objects.filter(job=job.job).filter(state=State.PENDING).count()
-            + ProwJob.objects.filter(
-                job=job.job, state=State.TRIGGERED, id__lt=job.id
-            ).count()
-        )
-        if ahead >= job.max_concurrency:
+        if _ahead(job, job=job.job) >= job.max_concurrency:
             return False
     if job.job_queue_name:
         capacity = config.plank.job_queue_capacities.get(job.job_queue_name)
         if capacity is not None and capacity >= 0:
             _advisory_lock(f"queue:{job.job_queue_name}")
-            ahead = (
-                ProwJob.objects.filter(
-                    job_queue_name=job.job_queue_name, state=State.PENDING
-                ).count()
-                + ProwJob.objects.filter(
-                    job_queue_name=job.job_queue_name,
-                    state=State.TRIGGERED,
-                    id__lt=job.id,
-                ).count()
-            )
-            if ahead >= capacity:
+            if _ahead(job, job_queue_name=job.job_queue_name) >= capacity:
                 return False
     limit = config.plank.max_concurrency
     if limit:
@@ -132,6 +116,15 @@ def _may_start(job: ProwJob, config: ProwConfig) -> bool:
             return False
         return job.id in fair_order(limit=free)
     return True
+
+
+def _ahead(job: ProwJob, /, **scope) -> int:
+    """How many jobs in `scope` run already or wait in line before `job`."""
+    return (
+        ProwJob.objects.filter(**scope)
+        .filter(Q(state=State.PENDING) | Q(state=State.TRIGGERED, id__lt=job.id))
+        .count()
+    )
 
 
 def fair_order(limit: int | None = None) -> list[int]:
