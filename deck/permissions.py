@@ -24,8 +24,20 @@ logger = logging.getLogger(__name__)
 
 
 def github_login(user) -> str:
+    """The user's GitHub login (their username without a GitHub account).
+
+    Read once per user object: a page asks for every job or periodic it
+    shows, and the answer cannot change within a request.
+    """
     if not getattr(user, "is_authenticated", False):
         return ""
+    login = getattr(user, "_github_login", None)
+    if login is None:
+        login = user._github_login = _github_login(user)
+    return login
+
+
+def _github_login(user) -> str:
     accounts = getattr(user, "socialaccount_set", None)
     if accounts is not None:
         for account in accounts.all():

@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
@@ -363,3 +364,30 @@ def test_history_of_a_configured_job_names_its_kind_and_repo(client):
     assert '<span class="badge">postsubmit</span>' in html
     assert 'href="https://github.com/octo/app">octo/app</a>' in html
     assert "not in the current config" not in html
+
+
+def periodics_config(count):
+    periodics = "".join(
+        f"- {{name: p{n}, interval: 24h, spec: {{containers: [{{image: a}}]}}}}\n"
+        for n in range(count)
+    )
+    rules = 'deck:\n  rerun_auth_configs:\n    "*": {github_users: [alice]}\n'
+    return rules + "periodics:\n" + periodics
+
+
+def test_configured_page_query_count_does_not_grow_with_periodics(client):
+    # Each periodic's "Run now" asks who the user is on GitHub; that is one
+    # lookup per request, not one per periodic.
+    client.force_login(get_user_model().objects.create_user("alice"))
+    config_version_create(
+        config_yaml=periodics_config(1), plugins_yaml="", source="api"
+    )
+    page_of(client, "/jobs")  # the config is read once per new version
+    few = count_queries(client, "/jobs")
+    config_version_create(
+        config_yaml=periodics_config(8), plugins_yaml="", source="api"
+    )
+    forget_cached_config()
+    html = page_of(client, "/jobs")
+    assert html.count("Run now</button>") == 8
+    assert count_queries(client, "/jobs") == few
