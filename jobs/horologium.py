@@ -48,6 +48,8 @@ from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 from django.db import connection, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from jobs.labels import RERUN_LABEL
@@ -97,13 +99,13 @@ def tick(now: datetime | None = None) -> list[ProwJob]:
         if not _lock_ticks(wait=False):
             logger.info("another tick is running; skipping this one")
             return []
-        unfinished = set(
-            ProwJob.objects.filter(
-                type=ProwJobType.PERIODIC,
-                state__in=_ACTIVE_STATES,
-                job__in=[p.name for p in config.periodics],
-            ).values_list("job", flat=True)
+        runs = ProwJob.objects.filter(
+            type=ProwJobType.PERIODIC, job__in=[p.name for p in config.periodics]
         )
+        unfinished = set(
+            runs.filter(state__in=_ACTIVE_STATES).values_list("job", flat=True)
+        )
+        latest = _latest_runs(runs)
         for periodic in config.periodics:
             try:
                 # A savepoint each, so one periodic's failure leaves the
@@ -111,6 +113,7 @@ def tick(now: datetime | None = None) -> list[ProwJob]:
                 with transaction.atomic():
                     job = _sync_periodic(
                         periodic,
+                        latest.get(periodic.name),
                         config,
                         now,
                         first_fire_window,
@@ -173,18 +176,24 @@ def _tick_interval(config: ProwConfig) -> timedelta:
     return max(interval, DEFAULT_TICK)
 
 
+def _latest_runs(runs) -> dict[str, ProwJob]:
+    """The latest of `runs` for each periodic, in one query."""
+    newest_first = Window(
+        RowNumber(),
+        partition_by=[F("job")],
+        order_by=[F("start_time").desc(), F("id").desc()],
+    )
+    return {run.job: run for run in runs.annotate(place=newest_first).filter(place=1)}
+
+
 def _sync_periodic(
     periodic: Periodic,
+    latest: ProwJob | None,
     config: ProwConfig,
     now: datetime,
     first_fire_window: timedelta,
     has_unfinished: bool,
 ) -> ProwJob | None:
-    latest = (
-        ProwJob.objects.filter(type=ProwJobType.PERIODIC, job=periodic.name)
-        .order_by("-start_time", "-id")
-        .first()
-    )
     extra_labels = {}
     if not has_unfinished and _schedule_due(periodic, latest, now, first_fire_window):
         reason = "schedule"
