@@ -65,11 +65,12 @@ def refs_string(refs: Mapping[str, Any] | None) -> str:
     return ",".join(parts)
 
 
-def _host(github_host: str) -> str:
-    # Accept the configured `github.link_url` as well as a bare host.
-    if "://" in github_host:
-        return urlsplit(github_host).netloc or DEFAULT_GITHUB_HOST
-    return github_host.strip("/") or DEFAULT_GITHUB_HOST
+def src_host(link: str) -> str:
+    """The host in SRC_HOST: from the configured `github.link_url` or a bare
+    host."""
+    if "://" in link:
+        return urlsplit(link).netloc or DEFAULT_GITHUB_HOST
+    return link.strip("/") or DEFAULT_GITHUB_HOST
 
 
 def job_spec(job: ProwJob, *, build_id: str | None = None) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def job_environment(
         PULL_BASE_REF=refs.get("base_ref") or "",
         PULL_BASE_SHA=refs.get("base_sha") or "",
         PULL_REFS=refs_string(refs),
-        SRC_HOST=_host(github_host),
+        SRC_HOST=src_host(github_host),
         SRC_BASE=f"{org}/{repo}",
     )
 

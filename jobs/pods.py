@@ -19,14 +19,13 @@ import math
 import shlex
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from jobs.environment import (
     ARTIFACTS_PATH,
     CODE_MOUNT_PATH,
-    DEFAULT_GITHUB_HOST,
     as_env_vars,
     job_environment,
+    src_host,
 )
 from jobs.labels import pod_annotations, pod_labels
 from prow.config.durations import parse_duration
@@ -87,14 +86,6 @@ fetch() {{
 }}"""
 
 
-def _host(github_link: str) -> str:
-    # The same host SRC_HOST reports (jobs.environment), so scripts may also
-    # find their code at $GOPATH/src/$SRC_HOST/$SRC_BASE.
-    if "://" in github_link:
-        return urlsplit(github_link).netloc or DEFAULT_GITHUB_HOST
-    return github_link.strip("/") or DEFAULT_GITHUB_HOST
-
-
 def workdir_for(
     refs: Mapping[str, Any],
     github_link: str = DEFAULT_GITHUB_LINK,
@@ -107,7 +98,10 @@ def workdir_for(
     if alias:
         relative = alias
     else:
-        relative = f"{_host(github_link)}/{refs.get('org', '')}/{refs.get('repo', '')}"
+        # The same host as SRC_HOST, so scripts may also find their code at
+        # $GOPATH/src/$SRC_HOST/$SRC_BASE.
+        host = src_host(github_link)
+        relative = f"{host}/{refs.get('org', '')}/{refs.get('repo', '')}"
     return f"{root.rstrip('/')}/src/{relative}"
 
 
