@@ -11,9 +11,9 @@ too becomes an equality (`job IN (...)`) instead of a scan of every row.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields
 
 from django.conf import settings
 from django.core.cache import cache
@@ -91,9 +91,6 @@ class JobFilters:
                 out[f.name] = str(value)
         return out
 
-    def without(self, name: str) -> JobFilters:
-        return replace(self, **{name: None if name == "pull" else ""})
-
     @property
     def org_repo(self) -> tuple[str, str]:
         org, _, repo = self.repo.partition("/")
@@ -109,7 +106,6 @@ class Page:
     # Cursors for the neighbouring pages: None where there is none.
     older: int | None = None
     newer: int | None = None
-    filters: JobFilters = field(default_factory=JobFilters)
 
 
 def configured_jobs(config: ProwConfig) -> Iterator[tuple[str, str, object]]:
@@ -165,10 +161,9 @@ def _distinct_job_names() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def search_job_names(text: str, names: Iterable[str] | None = None) -> list[str]:
+def search_job_names(text: str) -> list[str]:
     text = text.lower()
-    pool = known_job_names() if names is None else names
-    return [name for name in pool if text in name.lower()]
+    return [name for name in known_job_names() if text in name.lower()]
 
 
 def filtered_jobs(
@@ -222,14 +217,14 @@ def job_page(
         else filtered_jobs(filters, include_hidden=include_hidden)
     )
     if filters.is_empty() or jobs.query.is_empty():
-        return _cut(jobs, filters, before, after, limit)
+        return _cut(jobs, before, after, limit)
     # Filters that together match nothing (or almost nothing) in a big
     # table can make PostgreSQL walk all of it, newest first, hoping for a
     # match; such a page is refused with advice instead of tying up the
     # database.
     try:
         with transaction.atomic(), _statement_timeout(settings.PROW_DECK_QUERY_MS):
-            return _cut(jobs, filters, before, after, limit)
+            return _cut(jobs, before, after, limit)
     except OperationalError as exc:
         if not _was_cancelled(exc):
             raise
@@ -252,27 +247,20 @@ def _was_cancelled(exc: OperationalError) -> bool:
     return getattr(exc.__cause__, "sqlstate", "") == "57014"  # query_canceled
 
 
-def _cut(jobs, filters, before, after, limit) -> Page:
+def _cut(jobs, before, after, limit) -> Page:
     if after is not None:
         rows = list(jobs.filter(id__gt=after).order_by("id")[: limit + 1])
         has_newer = len(rows) > limit
         rows = rows[:limit][::-1]
         older = rows[-1].id if rows else after + 1
-        return Page(
-            rows, older=older, newer=rows[0].id if has_newer else None, filters=filters
-        )
+        return Page(rows, older=older, newer=rows[0].id if has_newer else None)
     if before is not None:
         jobs = jobs.filter(id__lt=before)
     rows = list(jobs[: limit + 1])
     has_older = len(rows) > limit
     rows = rows[:limit]
     newer = rows[0].id if (before is not None and rows) else None
-    return Page(
-        rows,
-        older=rows[-1].id if has_older else None,
-        newer=newer,
-        filters=filters,
-    )
+    return Page(rows, older=rows[-1].id if has_older else None, newer=newer)
 
 
 def parse_cursor(value: str | None) -> int | None:
