@@ -98,13 +98,14 @@ def index(request):
     return render(request, template, context, status=400 if error else 200)
 
 
-def _job_log(job: ProwJob, artifacts: list[JobArtifact]) -> tuple[str, bool, bool]:
-    """(the tail of the main log, whether it was cut, whether it is live)."""
+def _job_log(job: ProwJob, log: JobArtifact | None) -> tuple[str, bool, bool]:
+    """(the tail of the main log, whether it was cut, whether it is live):
+    read from the pod while the job runs, else from `log`, the stored
+    build-log.txt."""
     if job.state == ProwJobState.PENDING and job.pod_name:
         text = _live_log(job)
         if text is not None:
             return _tail(text) + (True,)
-    log = next((a for a in artifacts if a.name == "build-log.txt"), None)
     if log is None:
         return "", False, False
     try:
@@ -153,8 +154,8 @@ def job_detail(request, name):
     artifacts; rerun and abort for those allowed."""
     job = get_object_or_404(ProwJob, name=name)
     artifacts = list(job.artifacts.order_by("name"))
-    log_text, log_cut, log_live = _job_log(job, artifacts)
     log = next((a for a in artifacts if a.name == "build-log.txt"), None)
+    log_text, log_cut, log_live = _job_log(job, log)
     running = job.state not in COMPLETE_STATES
     context = {
         "job": job,
