@@ -22,6 +22,8 @@ from deck.queries import known_job_names
 from jobs.models import ProwJob, ProwJobState
 from prow.config.active import active_config
 
+# A run's result: how it ended, if it ran to the end (history's summary and
+# the PR page count the same states).
 RESULT_STATES = (ProwJobState.SUCCESS, ProwJobState.FAILURE, ProwJobState.ERROR)
 FAILED_STATES = {ProwJobState.FAILURE, ProwJobState.ERROR}
 # Names shown on a failing badge before the rest become "...".

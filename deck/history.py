@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from deck.badges import RESULT_STATES
 from deck.compat import bad_request, visible_jobs
 from deck.queries import (
     FilterError,
@@ -32,7 +33,6 @@ from prow.config.active import active_config
 from prow.config.schema import ProwConfig
 
 PAGE_SIZE = 20
-RESULT_STATES = {ProwJobState.SUCCESS, ProwJobState.FAILURE, ProwJobState.ERROR}
 # Columns no history row shows; a page never needs them loaded.
 HEAVY_COLUMNS = (
     "pod_spec",

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from deck.badges import FAILED_STATES
 from deck.compat import visible_jobs
 from deck.history import HEAVY_COLUMNS
 from deck.templatetags.deck_tags import run_duration
@@ -89,9 +90,7 @@ def pull(request, org: str, repo: str, number: int):
     latest = latest_per_context(runs, head)
     counts = {
         "passing": sum(r.job.state == ProwJobState.SUCCESS for r in latest),
-        "failing": sum(
-            r.job.state in (ProwJobState.FAILURE, ProwJobState.ERROR) for r in latest
-        ),
+        "failing": sum(r.job.state in FAILED_STATES for r in latest),
         "running": sum(
             r.job.state in (ProwJobState.PENDING, ProwJobState.TRIGGERED)
             for r in latest
