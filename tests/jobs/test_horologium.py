@@ -7,6 +7,7 @@ import pytest
 import time_machine
 import yaml
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from jobs import horologium
 from jobs.horologium import tick, trigger_periodic
@@ -468,3 +469,20 @@ def test_overlapping_ticks_create_one_run_per_periodic(clock):
     assert len(results) == 2
     assert sorted(job.job for made in results for job in made) == ["a", "b"]
     assert sorted(ProwJob.objects.values_list("job", flat=True)) == ["a", "b"]
+
+
+def test_a_tick_reads_the_runs_of_all_periodics_at_once(clock):
+    def queries_of_a_quiet_tick(count: int) -> int:
+        ProwJob.objects.all().delete()
+        use_periodics(*({"name": f"p{i}", "interval": "1h"} for i in range(count)))
+        assert len(tick()) == count
+        clock.move_to(minutes(1))
+        with CaptureQueriesContext(connection) as queries:
+            assert tick() == []  # every periodic has a run going
+        # Each periodic gets a savepoint of its own; count the rest.
+        return sum(
+            not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT")) for q in queries
+        )
+
+    # Each periodic has a run to read; reading them costs the same for many.
+    assert queries_of_a_quiet_tick(5) == queries_of_a_quiet_tick(1)
