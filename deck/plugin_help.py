@@ -67,15 +67,14 @@ def commands_of(document: dict, plugins: list[str]) -> list[Command]:
                     examples=list(command["Examples"]),
                     who_can_use=command["WhoCanUse"],
                     featured=command["Featured"],
+                    anchor=command_name(command),
                     enabled_in=sorted(where.get(name, [])),
                 )
             )
     commands.sort(key=lambda c: not c.featured)
     seen: set[str] = set()
     for command in commands:
-        anchor = base = command_name(
-            {"Examples": command.examples, "Usage": command.usage}
-        )
+        anchor = base = command.anchor
         suffix = 2
         while anchor in seen:
             anchor = f"{base}_{suffix}"
