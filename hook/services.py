@@ -30,7 +30,7 @@ from hook.events import Event, generic_comment
 from hook.models import WebhookDelivery
 from hook.plugins import get_plugin
 from hook.plugins.base import GENERIC_COMMENT, PluginContext, PluginError
-from prow.config.active import active_config
+from prow.config.active import ActiveConfig, active_config
 from prow.github.client import GitHubError, github_client
 
 logger = logging.getLogger(__name__)
@@ -164,13 +164,26 @@ def delivery_dispatch(delivery_id: int) -> None:
         return
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
     log = logging.LoggerAdapter(logger, {"guid": delivery.guid})
+    active = active_config()
+    work = _work(delivery, active)
+    if work:
+        # One context for every plugin: the same config version and client.
+        ctx = PluginContext(
+            org=delivery.org,
+            repo=delivery.repo,
+            guid=delivery.guid,
+            config=active.config,
+            plugins=active.plugins,
+            github=github_client(delivery.org),
+            logger=log,
+        )
     results = dict(delivery.plugin_results)
     errors: list[str] = []
     retry_countdowns: list[float] = []
-    for name, handler, payload in _work(delivery):
+    for name, handler, payload in work:
         if results.get(name) == "ok":
             continue
-        outcome = _run_plugin(delivery, name, handler, payload, results, log)
+        outcome = _run_plugin(delivery, name, handler, payload, results, ctx)
         if not outcome.ok:
             results[name] = outcome.error
             WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -194,13 +207,12 @@ def delivery_dispatch(delivery_id: int) -> None:
     )
 
 
-def _work(delivery: WebhookDelivery):
+def _work(delivery: WebhookDelivery, active: ActiveConfig):
     """(result key, handler, event object) for every enabled plugin handler
     that applies to this delivery, in the config's plugin order."""
     event = Event(delivery.event, delivery.guid, delivery.payload)
     if not delivery.org:
         return []
-    active = active_config()
     comment = generic_comment(event)
     names = active.plugins.plugins_for(delivery.org, delivery.repo)
     bot = _bot_login(delivery.org)
@@ -271,17 +283,8 @@ def _bot_login(org: str) -> str:
         return ""
 
 
-def _run_plugin(delivery, name, handler, payload, results, log) -> _Outcome:
-    active = active_config()
-    ctx = PluginContext(
-        org=delivery.org,
-        repo=delivery.repo,
-        guid=delivery.guid,
-        config=active.config,
-        plugins=active.plugins,
-        github=github_client(delivery.org),
-        logger=log,
-    )
+def _run_plugin(delivery, name, handler, payload, results, ctx) -> _Outcome:
+    log = ctx.logger
     try:
         # The plugin's database writes and the note that it finished commit
         # together: a worker killed in between leaves neither, so the retry
