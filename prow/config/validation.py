@@ -295,20 +295,16 @@ def _warn_unknown_keys(value: Any, path: tuple, report: _Reporter) -> None:
 
 
 def check_config(config: ProwConfig, jobs, periodics, report: _Reporter) -> None:
-    for key, indexed in jobs["presubmits"].items():
-        _check_repo_key(key, ("presubmits", key), report)
-        for index, job in indexed:
-            path = ("presubmits", key, index)
-            _check_job_base(job, path, report, "presubmit")
-            _check_presubmit(job, path, report)
-        _check_duplicates(indexed, ("presubmits", key), "presubmit", report)
-    for key, indexed in jobs["postsubmits"].items():
-        _check_repo_key(key, ("postsubmits", key), report)
-        for index, job in indexed:
-            path = ("postsubmits", key, index)
-            _check_job_base(job, path, report, "postsubmit")
-            _check_change_filters(job, path, report)
-        _check_duplicates(indexed, ("postsubmits", key), "postsubmit", report)
+    kinds = (("presubmit", _check_presubmit), ("postsubmit", _check_change_filters))
+    for kind, check_kind in kinds:
+        section = f"{kind}s"
+        for key, indexed in jobs[section].items():
+            _check_repo_key(key, (section, key), report)
+            for index, job in indexed:
+                path = (section, key, index)
+                _check_job_base(job, path, report, kind)
+                check_kind(job, path, report)
+            _check_duplicates(indexed, (section, key), kind, report)
     seen_periodics: dict[str, int] = {}
     for index, job in periodics:
         path = ("periodics", index)
