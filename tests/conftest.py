@@ -50,6 +50,25 @@ def example_texts() -> tuple[str, str]:
     )
 
 
+@pytest.fixture(scope="session")
+def rsa_key_pair() -> tuple[str, str]:
+    """A GitHub App's private key and the public key GitHub checks its JWTs
+    with, both PEM; made once, as 2048-bit keys are slow to generate."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public.decode()
+
+
 @pytest.fixture
 def celery_worker_thread(transactional_db):
     """A real Celery worker in a thread, consuming the test Redis broker; it

@@ -680,23 +680,6 @@ def test_server_stops_listening():
 # ------------------------------------------------------------ GitHub App auth
 
 
-@pytest.fixture(scope="module")
-def app_keys():
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public.decode()
-
-
 def integration(fake, private_key, app_id=77):
     return GithubIntegration(
         auth=Auth.AppAuth(app_id, private_key),
@@ -706,8 +689,8 @@ def integration(fake, private_key, app_id=77):
     )
 
 
-def test_app_finds_installation_and_mints_tokens(fake, app_keys):
-    private, public = app_keys
+def test_app_finds_installation_and_mints_tokens(fake, rsa_key_pair):
+    private, public = rsa_key_pair
     fake.set_app(77, slug="prow-app", public_key=public)
     installation = fake.add_installation("org")
     app = integration(fake, private)
@@ -728,8 +711,8 @@ def test_app_finds_installation_and_mints_tokens(fake, app_keys):
     assert mint[0].headers["authorization"].startswith("Bearer ey")
 
 
-def test_installation_token_acts_as_the_app_bot_in_its_org(fake, app_keys):
-    private, public = app_keys
+def test_installation_token_acts_as_the_app_bot_in_its_org(fake, rsa_key_pair):
+    private, public = rsa_key_pair
     fake.set_app(77, slug="prow-app", public_key=public)
     installation = fake.add_installation("org")
     fake.add_repo("elsewhere", "repo")
@@ -760,8 +743,8 @@ def test_installation_token_acts_as_the_app_bot_in_its_org(fake, app_keys):
         gh.get_repo("elsewhere/repo")
 
 
-def test_expired_or_unknown_installation_token_is_rejected(fake, app_keys):
-    private, public = app_keys
+def test_expired_or_unknown_installation_token_is_rejected(fake, rsa_key_pair):
+    private, public = rsa_key_pair
     fake.set_app(77, public_key=public)
     installation = fake.add_installation("org")
     token = integration(fake, private).get_access_token(installation.id).token
@@ -776,8 +759,8 @@ def test_expired_or_unknown_installation_token_is_rejected(fake, app_keys):
         assert response.json()["message"] == "Bad credentials"
 
 
-def test_short_lived_installation_tokens(fake, app_keys):
-    private, _ = app_keys
+def test_short_lived_installation_tokens(fake, rsa_key_pair):
+    private, _ = rsa_key_pair
     fake.set_app(77)
     fake.installation_token_ttl = 30
     installation = fake.add_installation("org")
@@ -787,8 +770,8 @@ def test_short_lived_installation_tokens(fake, app_keys):
     assert issued.expires_at.timestamp() - time.time() <= 30
 
 
-def test_app_endpoints_need_a_valid_jwt(fake, app_keys):
-    private, public = app_keys
+def test_app_endpoints_need_a_valid_jwt(fake, rsa_key_pair):
+    private, public = rsa_key_pair
     fake.set_app(77, public_key=public)
     fake.add_installation("org")
     other_key = make_other_key()

@@ -3,8 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from prow.github import auth
 from prow.github.auth import FileToken, TokenFileMissing
@@ -36,29 +34,10 @@ def test_file_token_needs_a_token_to_start_with(tmp_path):
         FileToken(str(tmp_path / "empty"))
 
 
-@pytest.fixture(scope="module")
-def rsa_key():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-        .decode()
-    )
-    return private, public
-
-
 @pytest.fixture
-def app(fake, settings, tmp_path, rsa_key, waits):
+def app(fake, settings, tmp_path, rsa_key_pair, waits):
     """The bot as a GitHub App installed in org; no token file."""
-    private, public = rsa_key
+    private, public = rsa_key_pair
     key_path = tmp_path / "app.pem"
     key_path.write_text(private)
     settings.PROW_GITHUB_TOKEN_PATH = ""
