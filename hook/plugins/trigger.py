@@ -131,20 +131,28 @@ class PullRequest:
     @classmethod
     def fetch(cls, ctx: PluginContext, org: str, repo: str, number: int):
         pr = ctx.github.get_pull(org, repo, number)
+        return cls.from_github(org, repo, pr, mergeable=pr.mergeable)
+
+    @classmethod
+    def from_github(
+        cls, org: str, repo: str, pull, *, mergeable: bool | None = None
+    ) -> "PullRequest":
+        """From a PyGithub pull. mergeable is passed in, not read here: on a
+        pull from a listing, reading it makes PyGithub fetch the pull."""
         return cls(
             org=org,
             repo=repo,
-            number=number,
-            author=pr.user.login,
-            head_sha=pr.head.sha,
-            head_ref=pr.head.ref,
-            base_ref=pr.base.ref,
-            title=pr.title or "",
-            labels=[label.name for label in pr.labels],
-            draft=bool(pr.draft),
-            state=pr.state,
-            mergeable=pr.mergeable,
-            html_url=pr.html_url or "",
+            number=pull.number,
+            author=pull.user.login if pull.user else "",
+            head_sha=pull.head.sha,
+            head_ref=pull.head.ref,
+            base_ref=pull.base.ref,
+            title=pull.title or "",
+            labels=[label.name for label in pull.labels],
+            draft=bool(pull.draft),
+            state=pull.state or "open",
+            mergeable=mergeable,
+            html_url=pull.html_url or "",
         )
 
 
