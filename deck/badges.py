@@ -17,10 +17,9 @@ from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
-from deck.compat import bad_request, visible_jobs
-from deck.queries import known_job_names
+from deck.compat import bad_request
+from deck.queries import known_job_names, public_jobs
 from jobs.models import ProwJob, ProwJobState
-from prow.config.active import active_config
 
 # A run's result: how it ended, if it ran to the end (history's summary and
 # the PR page count the same states).
@@ -120,10 +119,7 @@ def latest_results(names: list[str]) -> dict[str, str]:
     first result, however long the job's history."""
     if not names:
         return {}
-    runs = visible_jobs(
-        ProwJob.objects.filter(hidden=False, state__in=RESULT_STATES),
-        active_config().config,
-    )
+    runs = public_jobs().filter(state__in=RESULT_STATES)
     newest_first = runs.order_by("-id").values("id")
     condition = Q()
     for name in names:

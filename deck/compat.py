@@ -13,17 +13,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import F, Func, IntegerField, QuerySet
+from django.db.models import F, Func, IntegerField
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from deck.queries import FilterError, JobFilters, filtered_jobs
-from jobs.models import SPEC_COLUMNS, ProwJob
+from jobs.models import SPEC_COLUMNS
 from jobs.serialization import OMITTABLE, prowjob_to_dict
 from prow.config.active import active_config
-from prow.config.schema import ProwConfig
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000
@@ -89,15 +88,6 @@ class ContainerCount(Func):
             ),
             **extra_context,
         )
-
-
-def visible_jobs(jobs: QuerySet[ProwJob], config: ProwConfig) -> QuerySet[ProwJob]:
-    """jobs without those of deck.hidden_repos (hidden jobs are already
-    left out by deck.queries)."""
-    for entry in config.deck.hidden_repos:
-        org, _, repo = entry.partition("/")
-        jobs = jobs.exclude(org=org, repo=repo) if repo else jobs.exclude(org=org)
-    return jobs
 
 
 def bad_request(reason: str) -> HttpResponse:
@@ -187,8 +177,7 @@ def prowjob_rows(
 ) -> list[JobRecord]:
     """The newest `limit` visible jobs matching the filters, in one query
     that leaves the omitted columns in the database."""
-    config = active_config().config
-    jobs = visible_jobs(filtered_jobs(filters), config)
+    jobs = filtered_jobs(filters)
     if extra:
         jobs = jobs.filter(**extra)
     columns = tuple(c for c in _SERIALIZED_COLUMNS if c not in omit)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from deck.badges import RESULT_STATES
-from deck.compat import bad_request, visible_jobs
+from deck.compat import bad_request
 from deck.queries import (
     FilterError,
     JobFilters,
@@ -133,7 +133,7 @@ def configured_job(config: ProwConfig, name: str):
 def job_history(request, name: str):
     active = active_config()
     filters = JobFilters(job=name)
-    jobs = visible_jobs(filtered_jobs(filters), active.config).defer(*HEAVY_COLUMNS)
+    jobs = filtered_jobs(filters).defer(*HEAVY_COLUMNS)
     try:
         before = parse_cursor(request.GET.get("before"))
         after = parse_cursor(request.GET.get("after"))

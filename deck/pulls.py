@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from deck.badges import FAILED_STATES
-from deck.compat import visible_jobs
 from deck.history import HEAVY_COLUMNS
+from deck.queries import public_jobs
 from deck.templatetags.deck_tags import run_duration
 from jobs.models import ProwJob, ProwJobState
 from prow.config.active import active_config
@@ -47,8 +47,7 @@ class Commit:
 def pull_runs(org: str, repo: str, number: int) -> list[ProwJob]:
     """The newest MAX_RUNS + 1 runs of the pull request, newest first (one
     more than shown tells the page there are others)."""
-    jobs = ProwJob.objects.filter(org=org, repo=repo, pull_number=number, hidden=False)
-    jobs = visible_jobs(jobs, active_config().config)
+    jobs = public_jobs().filter(org=org, repo=repo, pull_number=number)
     return list(jobs.defer(*HEAVY_COLUMNS).order_by("-id")[: MAX_RUNS + 1])
 
 

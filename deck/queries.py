@@ -166,19 +166,26 @@ def search_job_names(text: str) -> list[str]:
     return [name for name in known_job_names() if text in name.lower()]
 
 
-def filtered_jobs(
-    filters: JobFilters, *, include_hidden: bool = False
-) -> QuerySet[ProwJob]:
+def public_jobs() -> QuerySet[ProwJob]:
+    """Every job Deck shows: not `hidden: true`, not in deck.hidden_repos."""
+    from prow.config.active import active_config
+
+    jobs = ProwJob.objects.filter(hidden=False)
+    for entry in active_config().config.deck.hidden_repos:
+        org, _, repo = entry.partition("/")
+        jobs = jobs.exclude(org=org, repo=repo) if repo else jobs.exclude(org=org)
+    return jobs
+
+
+def filtered_jobs(filters: JobFilters) -> QuerySet[ProwJob]:
     """Jobs matching filters, newest first (not yet cut into a page)."""
-    jobs = ProwJob.objects.all()
-    if not include_hidden:
-        jobs = jobs.filter(hidden=False)
+    if filters.type in (ProwJobType.PERIODIC, ProwJobType.POSTSUBMIT) and (
+        filters.author or filters.pull is not None
+    ):
+        return ProwJob.objects.none()  # only pull request jobs have those
+    jobs = public_jobs()
     if filters.type:
         jobs = jobs.filter(type=filters.type)
-        if filters.type in (ProwJobType.PERIODIC, ProwJobType.POSTSUBMIT) and (
-            filters.author or filters.pull is not None
-        ):
-            return jobs.none()  # only pull request jobs have those
     if filters.repo:
         org, repo = filters.org_repo
         jobs = jobs.filter(org=org)
@@ -204,18 +211,13 @@ def job_page(
     before: int | None = None,
     after: int | None = None,
     limit: int = PAGE_SIZE,
-    include_hidden: bool = False,
     queryset: QuerySet[ProwJob] | None = None,
 ) -> Page:
     """One page of the list: the `limit` newest jobs older than `before`, or
     the `limit` oldest jobs newer than `after` (going back towards the top).
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    jobs = (
-        queryset
-        if queryset is not None
-        else filtered_jobs(filters, include_hidden=include_hidden)
-    )
+    jobs = queryset if queryset is not None else filtered_jobs(filters)
     if filters.is_empty() or jobs.query.is_empty():
         return _cut(jobs, before, after, limit)
     # Filters that together match nothing (or almost nothing) in a big

@@ -227,3 +227,17 @@ def test_rerun_needs_the_csrf_token(admin_user):
     browser.force_login(admin_user)
     assert browser.post(f"/view/{job.name}/rerun").status_code == 403
     assert ProwJob.objects.count() == 1
+
+
+def test_hidden_repos_stay_off_the_list_and_the_api(client):
+    config_version_create(
+        config_yaml="deck:\n  hidden_repos: [secret, acme/lib]\n",
+        plugins_yaml="",
+        source="api",
+    )
+    shown = make(1)  # acme/app
+    make(2)  # acme/lib
+    make(3, org="secret", repo="thing")
+    assert [j.name for j in client.get("/").context["page"].rows] == [shown.name]
+    api = client.get("/api/v1/prowjobs/").json()["results"]
+    assert [item["metadata"]["name"] for item in api] == [str(shown.name)]
