@@ -178,16 +178,8 @@ class GitHubClient:
                 return self.gh.get_user().login
         # An installation token may not read /user; the App acts as its
         # "<slug>[bot]" user.
-        integration = GithubIntegration(
-            auth=self._app,
-            base_url=self.base_url,
-            timeout=TIMEOUT_SECONDS,
-            retry=transport.ROUTED,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-        )
         with _calling("GET /app"):
-            return f"{integration.get_app().slug}[bot]"
+            return f"{_integration(self.base_url, self._app).get_app().slug}[bot]"
 
     def is_bot(self, login: str) -> bool:
         return bool(login) and login.lower() == self.bot_login.lower()
@@ -528,13 +520,9 @@ def _build(
     return GitHubClient(base_url=base_url, auth=None, dry_run=True)
 
 
-def _installation_id(base_url: str, app: Auth.AppAuth, org: str) -> int:
-    if not org:
-        raise GitHubError(
-            "a GitHub App acts through an installation: name the org",
-            permanent=True,
-        )
-    integration = GithubIntegration(
+def _integration(base_url: str, app: Auth.AppAuth) -> GithubIntegration:
+    """The App's own API (as the App, not an installation)."""
+    return GithubIntegration(
         auth=app,
         base_url=base_url,
         timeout=TIMEOUT_SECONDS,
@@ -542,6 +530,15 @@ def _installation_id(base_url: str, app: Auth.AppAuth, org: str) -> int:
         seconds_between_requests=None,
         seconds_between_writes=None,
     )
+
+
+def _installation_id(base_url: str, app: Auth.AppAuth, org: str) -> int:
+    if not org:
+        raise GitHubError(
+            "a GitHub App acts through an installation: name the org",
+            permanent=True,
+        )
+    integration = _integration(base_url, app)
     with _calling(f"GET the app installation of {org}"):
         try:
             return integration.get_org_installation(org).id
