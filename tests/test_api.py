@@ -259,6 +259,23 @@ def test_rerun_with_a_token(alice):
     assert new.annotations[TRIGGERED_BY_ANNOTATION] == "alice"
 
 
+def test_actions_are_recorded_under_the_github_login():
+    from allauth.socialaccount.models import SocialAccount
+
+    local = user("alice-local")
+    SocialAccount.objects.create(
+        user=local, provider="github", uid="1", extra_data={"login": "alice"}
+    )
+    client = token_client(local)
+    job = make(1)
+    assert client.post(f"{JOBS}{job.name}/rerun/").status_code == 201
+    new = ProwJob.objects.exclude(pk=job.pk).get()
+    assert new.annotations[TRIGGERED_BY_ANNOTATION] == "alice"
+    assert client.post(f"{JOBS}{new.name}/abort/").status_code == 200
+    new.refresh_from_db()
+    assert new.description == "Aborted by alice."
+
+
 def test_a_session_needs_its_csrf_token():
     job = make(1)
     client = Client(enforce_csrf_checks=True)

@@ -26,7 +26,7 @@ from deck.api.serializers import (
     TextField,
     cursor_page_of,
 )
-from deck.permissions import can_act_on_job, can_start_periodic
+from deck.permissions import can_act_on_job, can_start_periodic, github_login
 from deck.queries import REPO_PATTERN, FilterError, JobFilters
 from jobs.horologium import trigger_periodic
 from jobs.models import ProwJob, ProwJobState, ProwJobType
@@ -158,7 +158,7 @@ class ProwJobRerunApi(Api):
         job = _job(name)
         if not can_act_on_job(request.user, job):
             raise PermissionDenied(f"You may not rerun {job.job}.")
-        new = prowjob_rerun(job, user=request.user)
+        new = prowjob_rerun(job, user=github_login(request.user))
         return Response(_serialize(new), status=status.HTTP_201_CREATED)
 
 
@@ -184,7 +184,7 @@ class ProwJobAbortApi(Api):
         job = _job(name)
         if not can_act_on_job(request.user, job):
             raise PermissionDenied(f"You may not abort {job.job}.")
-        description = f"Aborted by {request.user.get_username()}."
+        description = f"Aborted by {github_login(request.user)}."
         # prowjob_abort also refuses when plank moved the job on meanwhile
         # (triggered -> pending); only a finished job is a conflict.
         for _attempt in range(3):
@@ -218,7 +218,7 @@ class PeriodicRunApi(Api):
         if not can_start_periodic(request.user, name):
             raise PermissionDenied(f"You may not start {name}.")
         try:
-            job = trigger_periodic(name, user=request.user)
+            job = trigger_periodic(name, user=github_login(request.user))
         except LookupError:  # removed from the config a moment ago
             raise missing
         return Response(_serialize(job), status=status.HTTP_201_CREATED)
