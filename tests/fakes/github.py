@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import (
     parse_qs,
@@ -47,6 +46,8 @@ from urllib.parse import (
     urlsplit,
     urlunsplit,
 )
+
+from tests.fakes.server import FakeServer
 
 DOCS_URL = "https://docs.github.com/rest"
 WEB_URL = "https://github.com"
@@ -402,14 +403,15 @@ def route(method: str, template: str) -> Callable[[Callable], Callable]:
 # ---------------------------------------------------------------------------- fake
 
 
-class FakeGitHub:
+class FakeGitHub(FakeServer):
     """A thread-safe, in-memory GitHub serving the REST API over local HTTP."""
+
+    thread_name = "fake-github"
 
     def __init__(
         self, require_auth: bool = True, rate_limit: int = DEFAULT_RATE_LIMIT
     ) -> None:
         self.require_auth = require_auth
-        self.url: str | None = None
         self._lock = threading.RLock()
         self._ids = itertools.count(1000)
         self._users: dict[str, User] = {}
@@ -419,8 +421,6 @@ class FakeGitHub:
         self._faults: list[Fault] = []
         self._rate_limit = rate_limit
         self.reset_rate_limit()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.set_authenticated_user("bot")
         self.app = App(1, "fake-app", "Fake App", "fake-app-owner")
         self._installations: dict[str, Installation] = {}
@@ -433,33 +433,6 @@ class FakeGitHub:
         # Who is signed in to GitHub in the browser, and whether they approve.
         self.oauth_login: str | None = None
         self.oauth_approves = True
-
-    # ----------------------------------------------------------------- lifecycle
-
-    def start(self) -> FakeGitHub:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
-        # A short poll keeps stop(), and so every test teardown, fast.
-        serve = partial(self._server.serve_forever, poll_interval=0.01)
-        self._thread = threading.Thread(target=serve, name="fake-github", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------- seeding
 
@@ -2373,41 +2346,3 @@ _SEARCH_MATCHERS: dict[str, Callable[[Repo, Issue, str], bool]] = {
     "head": lambda repo, issue, v: _pull_attr(issue, "head_ref") == v,
     "draft": lambda repo, issue, v: _pull_attr(issue, "draft") == (v == "true"),
 }
-
-
-# -------------------------------------------------------------------------- server
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeGitHub
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # Keep-alive lets PyGithub reuse its pooled connection as it does with GitHub.
-    protocol_version = "HTTP/1.1"
-    # Headers and body are separate writes; Nagle would stall each reply ~40ms.
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        reply = self.server.fake.handle(
-            self.command, self.path, dict(self.headers.items()), raw
-        )
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        has_body = reply.status not in (204, 304)
-        if has_body:
-            self.send_header("Content-Length", str(len(reply.payload)))
-        self.end_headers()
-        if has_body:
-            self.wfile.write(reply.payload)
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # The request log on FakeGitHub replaces stderr access logs.
-        pass

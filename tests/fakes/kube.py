@@ -32,13 +32,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
+
+from tests.fakes.server import FakeServer
 
 KUBERNETES_VERSION = "1.30"
 PHASES = frozenset({"Pending", "Running", "Succeeded", "Failed", "Unknown"})
@@ -217,8 +217,10 @@ def route(method: str, template: str) -> Callable[[Callable], Callable]:
 # ---------------------------------------------------------------------------- fake
 
 
-class FakeKube:
+class FakeKube(FakeServer):
     """A thread-safe, in-memory API server for pods, over local HTTP."""
+
+    thread_name = "fake-kube"
 
     def __init__(
         self,
@@ -227,7 +229,6 @@ class FakeKube:
         require_auth: bool = True,
         schema_version: str | None = KUBERNETES_VERSION,
     ) -> None:
-        self.url: str | None = None
         # In graceful mode DELETE only marks a pod until finish_deletion(), as a
         # kubelet takes terminationGracePeriodSeconds to stop the containers.
         self.graceful = graceful
@@ -241,37 +242,8 @@ class FakeKube:
         self._tokens: dict[str, str] = {}
         self._log: list[RecordedRequest] = []
         self._faults: list[Fault] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         for namespace in namespaces:
             self.add_namespace(namespace)
-
-    # ----------------------------------------------------------------- lifecycle
-
-    def start(self) -> FakeKube:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
-        # A short poll keeps stop(), and so every test teardown, fast.
-        serve = partial(self._server.serve_forever, poll_interval=0.01)
-        self._thread = threading.Thread(target=serve, name="fake-kube", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeKube:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------ client config
 
@@ -977,38 +949,3 @@ def _conditions(phase: str, state: str) -> list[dict[str, Any]]:
             condition["reason"] = "PodCompleted" if done else "ContainersNotReady"
         out.append(condition)
     return out
-
-
-# -------------------------------------------------------------------------- server
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeKube
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # Keep-alive lets the client's urllib3 pool reuse its connection.
-    protocol_version = "HTTP/1.1"
-    # Headers and body are separate writes; Nagle would stall each reply ~40ms.
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        reply = self.server.fake.handle(
-            self.command, self.path, dict(self.headers.items()), raw
-        )
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.payload)))
-        self.end_headers()
-        self.wfile.write(reply.payload)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # The request log on FakeKube replaces stderr access logs.
-        pass
