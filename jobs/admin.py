@@ -3,7 +3,7 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from jobs.models import ProwJob, ProwJobState
+from jobs.models import UNFINISHED_STATES, ProwJob
 from jobs.serialization import prowjob_to_dict
 from jobs.services import prowjob_abort
 
@@ -50,9 +50,7 @@ class ProwJobAdmin(admin.ModelAdmin):
                 request, "Only superusers may abort jobs.", messages.ERROR
             )
             return
-        unfinished = queryset.filter(
-            state__in=[ProwJobState.TRIGGERED, ProwJobState.PENDING]
-        )
+        unfinished = queryset.filter(state__in=UNFINISHED_STATES)
         count = sum(
             prowjob_abort(job, f"{request.user.get_username()} aborted this job.")
             for job in unfinished

@@ -53,7 +53,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from jobs.labels import RERUN_LABEL
-from jobs.models import ProwJob, ProwJobState, ProwJobType
+from jobs.models import UNFINISHED_STATES, ProwJob, ProwJobState, ProwJobType
 from jobs.services import periodic_fields, prowjob_create
 from prow.config.active import active_config
 from prow.config.durations import parse_duration
@@ -75,8 +75,6 @@ _ADVISORY_LOCK_ID = 0x686F726F6C6F67
 # Waiting for the full interval would turn them into eleven whenever this
 # tick ran a few milliseconds earlier in its minute than the previous one.
 _SLACK = timedelta(seconds=30)
-
-_ACTIVE_STATES = (ProwJobState.TRIGGERED, ProwJobState.PENDING)
 
 
 def tick(now: datetime | None = None) -> list[ProwJob]:
@@ -103,7 +101,7 @@ def tick(now: datetime | None = None) -> list[ProwJob]:
             type=ProwJobType.PERIODIC, job__in=[p.name for p in config.periodics]
         )
         unfinished = set(
-            runs.filter(state__in=_ACTIVE_STATES).values_list("job", flat=True)
+            runs.filter(state__in=UNFINISHED_STATES).values_list("job", flat=True)
         )
         latest = _latest_runs(runs)
         for periodic in config.periodics:

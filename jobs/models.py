@@ -30,6 +30,8 @@ COMPLETE_STATES = frozenset(
     }
 )
 
+UNFINISHED_STATES = frozenset({ProwJobState.TRIGGERED, ProwJobState.PENDING})
+
 # Which state may follow which. A complete job never changes again; an
 # aborted job is complete too (its pod, if any, is removed by plank).
 ALLOWED_TRANSITIONS = {

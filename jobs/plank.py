@@ -24,7 +24,13 @@ from django.utils import timezone
 from jobs.executors import executor_for
 from jobs.executors.base import ExecutorError, PodExists, PodStatus
 from jobs.logs import artifact_store, artifact_store_bytes, log_name
-from jobs.models import JobArtifact, ProwJob, ProwJobState, ProwJobType
+from jobs.models import (
+    UNFINISHED_STATES,
+    JobArtifact,
+    ProwJob,
+    ProwJobState,
+    ProwJobType,
+)
 from jobs.pods import build_pod
 from jobs.services import allocate_build_id, prowjob_abort, prowjob_transition
 from prow.config.active import active_config
@@ -89,7 +95,7 @@ def _superseded(job: ProwJob) -> bool:
         repo=job.repo,
         base_ref=job.base_ref,
         pull_number=job.pull_number,
-        state__in=[State.TRIGGERED, State.PENDING],
+        state__in=UNFINISHED_STATES,
         id__gt=job.id,
     ).exists()
 

@@ -18,6 +18,7 @@ from jobs.models import (
     COMPLETE_STATES,
     REFS_COLUMNS,
     SPEC_COLUMNS,
+    UNFINISHED_STATES,
     BuildCounter,
     ProwJob,
     ProwJobState,
@@ -217,11 +218,13 @@ def prowjob_transition(
 def prowjob_abort(job: ProwJob, description: str, *, report: bool = True) -> bool:
     """Abort a job that has not finished. With report=False (a run superseded
     by a newer one of the same job) the reporter is told not to report it."""
+    from jobs.reporter import REPORTER_NAME
+
     fields = {}
     if not report:
         fields["prev_report_states"] = {
             **job.prev_report_states,
-            "github-reporter": ProwJobState.ABORTED,
+            REPORTER_NAME: ProwJobState.ABORTED,
         }
     try:
         return prowjob_transition(
@@ -253,7 +256,7 @@ def pull_request_presubmits_abort(
         org=org,
         repo=repo,
         pull_number=number,
-        state__in=[ProwJobState.TRIGGERED, ProwJobState.PENDING],
+        state__in=UNFINISHED_STATES,
     ):
         count += prowjob_abort(job, description)
     return count
