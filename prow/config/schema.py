@@ -82,12 +82,10 @@ class JobBase(Section):
     extra_refs: list[ExtraRef] = Field(default_factory=list)
 
 
-class Presubmit(JobBase):
-    always_run: bool = False
-    optional: bool = False
-    trigger: str = ""
-    rerun_command: str = ""
-    run_before_merge: bool = False
+class BranchJob(JobBase):
+    """What pre- and postsubmits share: which branches and changes they run
+    for, and the status context they report."""
+
     branches: list[str] = Field(default_factory=list)
     skip_branches: list[str] = Field(default_factory=list)
     run_if_changed: str = ""
@@ -99,6 +97,14 @@ class Presubmit(JobBase):
     @property
     def effective_context(self) -> str:
         return self.context or self.name
+
+
+class Presubmit(BranchJob):
+    always_run: bool = False
+    optional: bool = False
+    trigger: str = ""
+    rerun_command: str = ""
+    run_before_merge: bool = False
 
     @property
     def effective_trigger(self) -> str:
@@ -110,20 +116,9 @@ class Presubmit(JobBase):
         return self.rerun_command or f"/test {self.name}"
 
 
-class Postsubmit(JobBase):
+class Postsubmit(BranchJob):
     # None means "not said": postsubmits run unless something says otherwise.
     always_run: bool | None = None
-    branches: list[str] = Field(default_factory=list)
-    skip_branches: list[str] = Field(default_factory=list)
-    run_if_changed: str = ""
-    skip_if_only_changed: str = ""
-    context: str = ""
-    skip_report: bool = False
-    jenkins_spec: dict[str, Any] | None = None
-
-    @property
-    def effective_context(self) -> str:
-        return self.context or self.name
 
 
 class Retry(Section):

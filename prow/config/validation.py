@@ -19,7 +19,14 @@ from prow.config import yamlsource
 from prow.config.durations import parse_duration
 from prow.config.plugins_schema import PluginsConfig, known_plugins
 from prow.config.regex import compile_go_regex
-from prow.config.schema import JobBase, Periodic, Postsubmit, Presubmit, ProwConfig
+from prow.config.schema import (
+    BranchJob,
+    JobBase,
+    Periodic,
+    Postsubmit,
+    Presubmit,
+    ProwConfig,
+)
 
 CONFIG_FILE = "config.yaml"
 PLUGINS_FILE = "plugins.yaml"
@@ -449,7 +456,7 @@ def _check_pod_spec(job: JobBase, path: tuple, report: _Reporter, kind: str) -> 
             )
 
 
-def _check_change_filters(job: Presubmit | Postsubmit, path, report) -> None:
+def _check_change_filters(job: BranchJob, path, report) -> None:
     for attr in ("branches", "skip_branches"):
         for index, pattern in enumerate(getattr(job, attr)):
             _check_regex(pattern, (*path, attr, index), attr, report)
@@ -487,7 +494,7 @@ def _check_presubmit(job: Presubmit, path: tuple, report: _Reporter) -> None:
         _check_regex(job.effective_trigger, (*path, "name"), "default trigger", report)
 
 
-def _branches_intersect(a: Presubmit | Postsubmit, b: Presubmit | Postsubmit) -> bool:
+def _branches_intersect(a: BranchJob, b: BranchJob) -> bool:
     """Whether two jobs could both run on one branch (the original's rule)."""
 
     def all_branches(job):
