@@ -99,6 +99,16 @@ def read_config_files(config_path: str, plugins_path: str) -> tuple[str, str]:
 _last_rejected_hash: str | None = None
 
 
+def _last_file_hash() -> str | None:
+    """The content hash of the newest version imported from the files."""
+    return (
+        ConfigVersion.objects.filter(source=ConfigVersion.Source.FILE)
+        .order_by("-pk")
+        .values_list("content_hash", flat=True)
+        .first()
+    )
+
+
 def config_sync_files(*, config_path: str, plugins_path: str) -> ConfigVersion | None:
     """Import the files if they changed since they were last imported.
 
@@ -114,29 +124,13 @@ def config_sync_files(*, config_path: str, plugins_path: str) -> ConfigVersion |
         logger.error("config files unreadable, keeping the active config: %s", exc)
         return None
     content_hash = ConfigVersion.hash_texts(config_yaml, plugins_yaml)
-    last_file = (
-        ConfigVersion.objects.filter(source=ConfigVersion.Source.FILE)
-        .order_by("-pk")
-        .values_list("content_hash", flat=True)
-        .first()
-    )
-    if content_hash == last_file:
+    if content_hash == _last_file_hash():
         return None
     try:
         with transaction.atomic():
             _lock_config_writes()
             # Another process may have imported the same change meanwhile.
-            if (
-                ConfigVersion.objects.filter(
-                    source=ConfigVersion.Source.FILE, content_hash=content_hash
-                )
-                .filter(
-                    pk=ConfigVersion.objects.filter(source=ConfigVersion.Source.FILE)
-                    .order_by("-pk")
-                    .values("pk")[:1]
-                )
-                .exists()
-            ):
+            if content_hash == _last_file_hash():
                 return None
             version = config_version_create(
                 config_yaml=config_yaml,
