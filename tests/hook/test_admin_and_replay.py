@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from hook import services
 from hook.models import WebhookDelivery
 from tests.webhooks import fixture_payload
 
@@ -40,13 +41,19 @@ def test_delivery_payload_is_readable(admin_client, deliveries):
     assert "<pre" in page
 
 
-def test_replay_action_requeues(admin_client, deliveries):
+def test_replay_action_requeues(
+    admin_client, deliveries, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)
     failed = WebhookDelivery.objects.get(guid="a-push")
     url = reverse("admin:hook_webhookdelivery_changelist")
-    response = admin_client.post(
-        url, {"action": "replay_failed_plugins", "_selected_action": [failed.pk]}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            url, {"action": "replay_failed_plugins", "_selected_action": [failed.pk]}
+        )
     assert response.status_code == 302
+    assert queued == [failed.pk]
     failed.refresh_from_db()
     assert failed.status == Status.PENDING
     # Plugins that finished stay finished; the failed one will run again.
