@@ -21,7 +21,7 @@ from deck.api.serializers import (
     YamlTextField,
     cursor_page_of,
 )
-from prow.config.active import active_config, forget_cached_config
+from prow.config.active import active_config
 from prow.config.models import ConfigVersion
 from prow.config.services import ConfigInvalid, config_version_create
 from prow.config.validation import validate
@@ -178,8 +178,6 @@ class ConfigVersionListApi(Api):
                 ConfigValidationSerializer(exc.result).data,
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
-        # This process answers the next request with the new version too.
-        forget_cached_config()
         return Response(
             ConfigVersionSerializer(version).data, status=status.HTTP_201_CREATED
         )

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from prow.config.active import active_config, forget_cached_config
+from prow.config.active import active_config
 from prow.config.forms import ConfigEditForm
 from prow.config.models import ConfigVersion
 from prow.config.services import ConfigInvalid, config_rollback, config_version_create
@@ -95,7 +95,6 @@ class ConfigVersionAdmin(admin.ModelAdmin):
                 except ConfigInvalid as exc:  # pragma: no cover - form validated
                     form.add_error(None, str(exc))
                 else:
-                    forget_cached_config()
                     self.message_user(
                         request,
                         f"Saved as version {version.pk}; it is now the active config.",
@@ -169,7 +168,6 @@ class ConfigVersionAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(
                 reverse("admin:config_configversion_change", args=[version.pk])
             )
-        forget_cached_config()
         self.message_user(
             request,
             f"Rolled back to version {version.pk}; saved as version {new.pk}, "

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from prow.config.active import forget_cached_config
 from prow.config.models import ConfigVersion
 from prow.config.validation import ValidationResult, validate
 
@@ -61,7 +62,10 @@ def config_version_create(
         transaction.on_commit(
             lambda: _announce_change(previous, version.pk), robust=True
         )
-        return version
+    # This process sees its own change at once; others within
+    # PROW_CONFIG_CACHE_SECONDS.
+    forget_cached_config()
+    return version
 
 
 def _announce_change(previous: int | None, new: int) -> None:
