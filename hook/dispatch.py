@@ -51,9 +51,10 @@ def publish(task, argument, ids) -> bool:
 
 
 class DeliveryDispatcher:
-    def __init__(self, *, linger: float, batch: int):
-        self.linger = linger
-        self.batch = batch
+    def __init__(self, *, linger: float | None = None, batch: int | None = None):
+        # Unset: read from settings when used, not when this module is imported.
+        self._linger = linger
+        self._batch = batch
         self._queue: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -63,6 +64,16 @@ class DeliveryDispatcher:
         # Ids the broker would not take (left to the sweeper), for health
         # checks and tests.
         self.unsent = 0
+
+    @property
+    def linger(self) -> float:
+        if self._linger is None:
+            return settings.PROW_HOOK_DISPATCH_LINGER_MS / 1000
+        return self._linger
+
+    @property
+    def batch(self) -> int:
+        return self._batch or settings.PROW_HOOK_DISPATCH_BATCH
 
     def submit(self, delivery_id: int) -> None:
         self._ensure_thread()
@@ -140,8 +151,5 @@ class DeliveryDispatcher:
             self._done(len(chunk))
 
 
-dispatcher = DeliveryDispatcher(
-    linger=settings.PROW_HOOK_DISPATCH_LINGER_MS / 1000,
-    batch=settings.PROW_HOOK_DISPATCH_BATCH,
-)
+dispatcher = DeliveryDispatcher()
 atexit.register(dispatcher.drain)
