@@ -191,26 +191,6 @@ def reconcile(
     return report
 
 
-def _pull_request(org: str, repo: str, pull) -> PullRequest:
-    # Only what the listing carries: anything else (mergeable) would make
-    # PyGithub fetch each pull on its own.
-    return PullRequest(
-        org=org,
-        repo=repo,
-        number=pull.number,
-        author=pull.user.login if pull.user else "",
-        head_sha=pull.head.sha,
-        head_ref=pull.head.ref,
-        base_ref=pull.base.ref,
-        title=pull.title or "",
-        labels=[label.name for label in pull.labels],
-        draft=bool(pull.draft),
-        state=pull.state or "open",
-        mergeable=None,
-        html_url=pull.html_url or "",
-    )
-
-
 def _reconcile_repo(
     org: str,
     repo: str,
@@ -238,7 +218,7 @@ def _reconcile_repo(
         if not job.skip_report
     }
     for pull in gh.list_open_pulls(org, repo):
-        pr = _pull_request(org, repo, pull)
+        pr = PullRequest.from_github(org, repo, pull)
         if pr.state != "open":
             continue
         branch = pr.base_ref
