@@ -120,6 +120,8 @@ def test_test_comment_to_failed_status_on_kubernetes(
         configure('["go", "test", "./..."]')
         comment(post_webhook, "/test unit")
         wait_until(lambda: kube.pods("test-pods"), timeout=30, what="the pod")
+        # The pod exists a moment before plank commits the job's new state.
+        wait_until(lambda: job_in("pending"), timeout=30, what="the pending job")
         job = job_in("pending")
         (pod,) = kube.pods("test-pods")
         assert pod["metadata"]["name"] == str(job.name)
