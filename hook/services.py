@@ -31,6 +31,7 @@ from hook.models import WebhookDelivery
 from hook.plugins import get_plugin
 from hook.plugins.base import GENERIC_COMMENT, PluginContext, PluginError
 from prow.config.active import ActiveConfig, active_config
+from prow.errors import TransientError
 from prow.github.client import GitHubError, github_client
 
 logger = logging.getLogger(__name__)
@@ -115,12 +116,9 @@ def _redelivered(guid: str) -> int:
         return delivery.pk
 
 
-class RetryLater(Exception):
-    """Some plugin hit a transient error; handle the delivery again later."""
-
-    def __init__(self, message: str, countdown: float | None = None):
-        super().__init__(message)
-        self.countdown = countdown
+class RetryLater(TransientError):
+    """Some plugin hit a transient error; handle the delivery again later
+    (after retry_after seconds, when one of them was told how long)."""
 
 
 @dataclass
@@ -151,7 +149,7 @@ def deliveries_dispatch(delivery_ids: list[int]) -> None:
         try:
             delivery_dispatch(delivery_id)
         except RetryLater as exc:
-            handle_delivery.apply_async((delivery_id,), countdown=exc.countdown or 30)
+            handle_delivery.apply_async((delivery_id,), countdown=exc.retry_after or 30)
         except Exception:
             # Left claimed: the sweeper takes it over once it looks stale.
             logger.exception("delivery %s could not be handled", delivery_id)
@@ -200,7 +198,9 @@ def delivery_dispatch(delivery_id: int) -> None:
             finished_at=finished,
         )
         if retry_countdowns:
-            raise RetryLater("; ".join(errors), max(retry_countdowns) or None)
+            raise RetryLater(
+                "; ".join(errors), retry_after=max(retry_countdowns) or None
+            )
         return
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=Status.DONE, last_error="", finished_at=finished

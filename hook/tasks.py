@@ -10,7 +10,7 @@ def handle_delivery(self, delivery_id: int) -> None:
     try:
         delivery_dispatch(delivery_id)
     except RetryLater as exc:
-        countdown = exc.countdown or min(30 * 2**self.request.retries, 600)
+        countdown = exc.retry_after or min(30 * 2**self.request.retries, 600)
         raise self.retry(exc=exc, countdown=countdown)
 
 
