@@ -98,10 +98,10 @@ def _member_of_any(rules: RerunAuthConfig, login: str) -> bool:
             return True
     for team in rules.github_team_slugs:
         org, slug = team.get("org", ""), team.get("slug", "")
-        if org and slug:
-            members = github_client(org).team_members(org, slug)
-            if login.lower() in {m.lower() for m in members}:
-                return True
+        # One cached question about login, rather than paging through a
+        # whole team on every rerun click.
+        if org and slug and github_client(org).is_team_member(org, slug, login):
+            return True
     if rules.github_team_ids:
         logger.info(
             "github_team_ids %s ignored for %s: use github_team_slugs",

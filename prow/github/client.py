@@ -7,9 +7,11 @@ place, and the test double in tests/fakes/github.py plugs in by URL alone.
 
 import base64
 import logging
+import re
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -18,6 +20,7 @@ from django.core.cache import cache
 from github import Auth, Github, GithubException, GithubIntegration
 from github.GithubException import RateLimitExceededException
 
+from prow.errors import OutsideError, TransientError
 from prow.github import transport
 from prow.github.auth import (
     FileToken,
@@ -25,14 +28,30 @@ from prow.github.auth import (
     TokenFileMissing,
     app_auth,
 )
+from prow.github.types import (
+    ChangedFile,
+    CombinedStatus,
+    Comment,
+    Issue,
+    Milestone,
+    PullRequest,
+    Review,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 
 BOT_LOGIN_SECONDS = 3600
 MEMBERSHIP_SECONDS = 60
 TIMEOUT_SECONDS = 15
+PER_PAGE = 100
 # GitHub refuses longer status descriptions.
 STATUS_DESCRIPTION_LIMIT = 140
+# The answers of /collaborators/{login}/permission's role_name that are not a
+# custom role; a custom role falls back to its base permission.
+ROLES = ("admin", "maintain", "write", "triage", "read", "none")
+_LEGACY_ROLES = {"pull": "read", "push": "write"}
+_NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 # What can go wrong talking to GitHub; anything else is a bug and propagates.
 _FAILURES = (
     GithubException,
@@ -42,53 +61,62 @@ _FAILURES = (
 )
 
 
-class GitHubError(Exception):
-    """A GitHub call failed. permanent=False means trying again later may
-    work (5xx, rate limit, network), True that it will not (404, 422).
-    retry_after, when set, is how long GitHub asked us to wait."""
+class GitHubError(OutsideError):
+    """A GitHub call failed and trying again will not help (a 404, a 422).
+    status is GitHub's HTTP status, when it answered."""
+
+    def __init__(self, message: str, *, status: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.status = status
+
+
+class GitHubTransientError(GitHubError, TransientError):
+    """A GitHub call failed in a way that may pass: a 5xx, a network error,
+    a rate limit (retry_after says how long GitHub asked us to wait), a
+    credential file briefly missing."""
 
     def __init__(
         self,
         message: str,
         *,
         status: int | None = None,
-        permanent: bool,
         retry_after: float | None = None,
     ):
-        super().__init__(message)
-        self.status = status
-        self.permanent = permanent
-        self.retry_after = retry_after
+        super().__init__(message, status=status, retry_after=retry_after)
+
+
+def _retry_after(exc: GithubException) -> float | None:
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    try:
+        return max(float(headers["retry-after"]), 0.0)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _translate(exc: Exception, what: str) -> GitHubError:
     if isinstance(exc, transport.RateLimited):
-        return GitHubError(
-            f"{what}: {exc}",
-            status=exc.status,
-            permanent=False,
-            retry_after=exc.retry_after,
+        return GitHubTransientError(
+            f"{what}: {exc}", status=exc.status, retry_after=exc.retry_after
         )
     if isinstance(exc, GithubException):
         message = ""
         if isinstance(exc.data, dict):
             message = exc.data.get("message", "")
         status = exc.status
+        text = f"{what}: HTTP {status} {message}".strip()
         permanent = (
             status is not None
             and 400 <= status < 500
             and status != 429
             and not isinstance(exc, RateLimitExceededException)
         )
-        return GitHubError(
-            f"{what}: HTTP {status} {message}".strip(),
-            status=status,
-            permanent=permanent,
-        )
+        if permanent:
+            return GitHubError(text, status=status)
+        return GitHubTransientError(text, status=status, retry_after=_retry_after(exc))
     if isinstance(exc, TokenFileMissing):
         # The credential may be mounted again; the call itself was fine.
-        return GitHubError(f"{what}: {exc}", permanent=False)
-    return GitHubError(f"{what}: {type(exc).__name__}: {exc}", permanent=False)
+        return GitHubTransientError(f"{what}: {exc}")
+    return GitHubTransientError(f"{what}: {type(exc).__name__}: {exc}")
 
 
 @contextmanager
@@ -108,14 +136,22 @@ def _is_404(exc: GithubException) -> bool:
     return exc.status == 404
 
 
-@dataclass(frozen=True)
-class ChangedFile:
-    filename: str
-    status: str
-    additions: int
-    deletions: int
-    changes: int
-    previous_filename: str = ""
+def _message(exc: GithubException) -> str:
+    return str(exc.data.get("message", "")) if isinstance(exc.data, dict) else ""
+
+
+def _next_page(headers: dict) -> str | None:
+    for name, value in headers.items():
+        if name.lower() == "link":
+            found = _NEXT_LINK.search(value)
+            return found.group(1) if found else None
+    return None
+
+
+def _repo_of(issue: dict) -> tuple[str, str]:
+    """org and repo of a search result, from its repository_url."""
+    parts = str(issue.get("repository_url") or "").rstrip("/").split("/")
+    return parts[-2], parts[-1]
 
 
 class GitHubClient:
@@ -189,37 +225,59 @@ class GitHubClient:
     def _repo(self, org: str, repo: str):
         return self.gh.get_repo(f"{org}/{repo}")
 
-    def _path(self, org: str, repo: str, *parts: str) -> str:
+    def _path(self, org: str, repo: str, *parts: str | int) -> str:
         segments = [quote(str(part), safe="") for part in (org, repo, *parts)]
         return "/repos/" + "/".join(segments)
 
-    def get_pull(self, org: str, repo: str, number: int):
-        with _calling(f"GET pull {org}/{repo}#{number}"):
-            pull = self._repo(org, repo).get_pull(number)
-            pull.complete()
-            return pull
+    def _get(self, path: str, params: dict | None = None) -> Any:
+        headers, data = self.gh.requester.requestJsonAndCheck(
+            "GET", path, parameters=params
+        )
+        return data
 
-    def get_issue(self, org: str, repo: str, number: int):
+    def _all(self, path: str, params: dict | None = None, key: str = "") -> list:
+        """Every item of a paginated listing, following GitHub's Link
+        header. key names the list in an object answer (search)."""
+        items: list = []
+        url: str | None = path
+        query: dict | None = {"per_page": PER_PAGE, **(params or {})}
+        while url:
+            headers, data = self.gh.requester.requestJsonAndCheck(
+                "GET", url, parameters=query
+            )
+            items += (data.get(key) if key else data) or []
+            url = _next_page(headers)
+            query = None  # the next page's link carries the query
+        return items
+
+    def get_pull(self, org: str, repo: str, number: int) -> PullRequest:
+        with _calling(f"GET pull {org}/{repo}#{number}"):
+            data = self._get(self._path(org, repo, "pulls", number))
+        return PullRequest.from_payload(org, repo, data)
+
+    def get_issue(self, org: str, repo: str, number: int) -> Issue:
+        """An issue, or a pull request's issue side (labels, assignees,
+        milestone; is_pr tells them apart)."""
         with _calling(f"GET issue {org}/{repo}#{number}"):
-            issue = self._repo(org, repo).get_issue(number)
-            issue.complete()
-            return issue
+            data = self._get(self._path(org, repo, "issues", number))
+        return Issue.from_payload(org, repo, data)
 
     def pull_changes(self, org: str, repo: str, number: int) -> list[ChangedFile]:
         """Every file a pull request changes (all pages). Cached per head SHA
         by callers, since the list only changes with a new push."""
         with _calling(f"GET files of {org}/{repo}#{number}"):
-            return [
-                ChangedFile(
-                    f.filename,
-                    f.status,
-                    f.additions,
-                    f.deletions,
-                    f.changes,
-                    f.previous_filename or "",
-                )
-                for f in self._repo(org, repo).get_pull(number).get_files()
-            ]
+            files = self._all(self._path(org, repo, "pulls", number, "files"))
+        return [
+            ChangedFile(
+                f["filename"],
+                f.get("status") or "",
+                int(f.get("additions") or 0),
+                int(f.get("deletions") or 0),
+                int(f.get("changes") or 0),
+                f.get("previous_filename") or "",
+            )
+            for f in files
+        ]
 
     def branch_sha(self, org: str, repo: str, branch: str) -> str:
         """The current tip of a branch (a fresh read, not the stale SHA a
@@ -255,37 +313,114 @@ class GitHubClient:
             return None
         return sorted(item.name for item in content if item.type == "file")
 
-    def list_comments(self, org: str, repo: str, number: int):
+    def list_comments(self, org: str, repo: str, number: int) -> list[Comment]:
+        """Every comment of an issue or pull request, oldest first."""
         with _calling(f"GET comments of {org}/{repo}#{number}"):
-            return list(self._repo(org, repo).get_issue(number).get_comments())
+            items = self._all(self._path(org, repo, "issues", number, "comments"))
+        return [Comment.from_payload(item) for item in items]
+
+    def list_reviews(self, org: str, repo: str, number: int) -> list[Review]:
+        """Every review of a pull request, oldest first (a reviewer's
+        current verdict is their latest APPROVED or CHANGES_REQUESTED)."""
+        with _calling(f"GET reviews of {org}/{repo}#{number}"):
+            items = self._all(self._path(org, repo, "pulls", number, "reviews"))
+        return [Review.from_payload(item) for item in items]
 
     def labels(self, org: str, repo: str, number: int) -> list[str]:
         with _calling(f"GET labels of {org}/{repo}#{number}"):
-            issue = self._repo(org, repo).get_issue(number)
-            return [label.name for label in issue.get_labels()]
+            items = self._all(self._path(org, repo, "issues", number, "labels"))
+        return [label["name"] for label in items]
 
     def repo_labels(self, org: str, repo: str) -> list[str]:
         with _calling(f"GET labels of {org}/{repo}"):
-            return [label.name for label in self._repo(org, repo).get_labels()]
+            items = self._all(self._path(org, repo, "labels"))
+        return [label["name"] for label in items]
 
-    def combined_status(self, org: str, repo: str, ref: str):
+    def list_milestones(self, org: str, repo: str) -> list[Milestone]:
+        """Every milestone of a repo, open and closed."""
+        with _calling(f"GET milestones of {org}/{repo}"):
+            items = self._all(self._path(org, repo, "milestones"), {"state": "all"})
+        return [Milestone.from_payload(item) for item in items]
+
+    def combined_status(self, org: str, repo: str, ref: str) -> CombinedStatus:
+        """The latest status of every context on ref (all pages: GitHub
+        answers 30 contexts a page unless asked for more)."""
+        path = self._path(org, repo, "commits", ref, "status")
         with _calling(f"GET status of {org}/{repo}@{ref}"):
-            return self._repo(org, repo).get_commit(ref).get_combined_status()
+            headers, first = self.gh.requester.requestJsonAndCheck(
+                "GET", path, parameters={"per_page": PER_PAGE}
+            )
+            statuses = list(first.get("statuses") or [])
+            url = _next_page(headers)
+            while url:
+                headers, data = self.gh.requester.requestJsonAndCheck("GET", url)
+                statuses += data.get("statuses") or []
+                url = _next_page(headers)
+        return CombinedStatus(
+            sha=first.get("sha") or "",
+            state=first.get("state") or "",
+            statuses=tuple(Status.from_payload(s) for s in statuses),
+        )
 
     def is_org_member(self, org: str, login: str) -> bool:
-        return self._cached_check(
+        return self._cached(
             f"member:{org}:{login}",
-            lambda: self._presence(f"/orgs/{quote(org)}/members/{quote(login)}"),
             f"GET membership of {login} in {org}",
+            lambda: self._presence(f"/orgs/{quote(org)}/members/{quote(login)}"),
         )
 
     def is_collaborator(self, org: str, repo: str, login: str) -> bool:
-        return self._cached_check(
+        return self._cached(
             f"collaborator:{org}/{repo}:{login}",
-            lambda: self._presence(
-                f"/repos/{quote(org)}/{quote(repo)}/collaborators/{quote(login)}"
-            ),
             f"GET collaborator {login} of {org}/{repo}",
+            lambda: self._presence(self._path(org, repo, "collaborators", login)),
+        )
+
+    def is_team_member(self, org: str, team_slug: str, login: str) -> bool:
+        """Whether login is an active member of the team (an invitation not
+        yet accepted is not membership)."""
+
+        def ask() -> bool:
+            path = "/orgs/{}/teams/{}/memberships/{}".format(
+                *(quote(part, safe="") for part in (org, team_slug, login))
+            )
+            try:
+                return self._get(path).get("state") == "active"
+            except GithubException as exc:
+                if _is_404(exc):
+                    return False  # not a member, or no such team
+                raise
+
+        return self._cached(
+            f"team:{org}/{team_slug}:{login}",
+            f"GET membership of {login} in team {org}/{team_slug}",
+            ask,
+        )
+
+    def collaborator_permission(self, org: str, repo: str, login: str) -> str:
+        """login's access to the repo, one of ROLES; "none" for someone
+        GitHub does not know."""
+
+        def ask() -> str:
+            path = self._path(org, repo, "collaborators", login, "permission")
+            try:
+                data = self._get(path)
+            except GithubException as exc:
+                if _is_404(exc):
+                    return "none"
+                raise
+            role = data.get("role_name") or ""
+            if role in ROLES:
+                return role
+            # A custom role, or an older GitHub Enterprise without role_name.
+            legacy = data.get("permission") or "none"
+            legacy = _LEGACY_ROLES.get(legacy, legacy)
+            return legacy if legacy in ROLES else "none"
+
+        return self._cached(
+            f"permission:{org}/{repo}:{login}",
+            f"GET permission of {login} in {org}/{repo}",
+            ask,
         )
 
     def _presence(self, path: str) -> bool:
@@ -306,35 +441,39 @@ class GitHubClient:
 
     def team_members(self, org: str, slug: str) -> list[str]:
         with _calling(f"GET members of team {org}/{slug}"):
-            team = self.gh.get_organization(org).get_team_by_slug(slug)
-            return [member.login for member in team.get_members()]
+            path = "/orgs/{}/teams/{}/members".format(
+                quote(org, safe=""), quote(slug, safe="")
+            )
+            return [member["login"] for member in self._all(path)]
 
-    def _cached_check(self, key: str, check, what: str) -> bool:
+    def _cached(self, key: str, what: str, ask: Callable[[], Any]) -> Any:
         # Trust answers are asked for on every command; a short cache keeps a
         # burst of comments from costing a call each.
         full_key = f"github:{self.base_url}:{key.lower()}"
         value = cache.get(full_key)
         if value is None:
             with _calling(what):
-                try:
-                    value = bool(check())
-                except GithubException as exc:
-                    if not _is_404(exc):
-                        raise
-                    value = False
+                value = ask()
             cache.set(full_key, value, MEMBERSHIP_SECONDS)
         return value
 
-    def search_issues(self, query: str):
+    def search_issues(self, query: str) -> list[Issue]:
+        """Every issue and pull request matching a GitHub search query (at
+        most the 1000 GitHub will page through)."""
         with _calling(f"search {query!r}"):
-            return list(self.gh.search_issues(query))
+            items = self._all("/search/issues", {"q": query}, key="items")
+        return [Issue.from_payload(*_repo_of(item), item) for item in items]
 
-    def list_open_pulls(self, org: str, repo: str):
+    def list_open_pulls(self, org: str, repo: str) -> list[PullRequest]:
         """A repo's open pull requests (all pages), with head, base, labels
-        and draft; not `mergeable`, which GitHub computes per pull only, so
-        reading it would cost a request per pull."""
+        and draft. mergeable is None: GitHub computes it per pull only, so
+        knowing it would cost a request per pull."""
         with _calling(f"GET open pulls of {org}/{repo}"):
-            return list(self._repo(org, repo).get_pulls(state="open"))
+            items = self._all(self._path(org, repo, "pulls"), {"state": "open"})
+        return [
+            PullRequest.from_payload(org, repo, {**item, "mergeable": None})
+            for item in items
+        ]
 
     # Writes: logged and skipped in dry mode ----------------------------------
 
@@ -350,15 +489,16 @@ class GitHubClient:
         return data
 
     def add_labels(self, org: str, repo: str, number: int, *labels: str) -> None:
+        path = self._path(org, repo, "issues", number, "labels")
         self._write(
             f"add labels {list(labels)} to {org}/{repo}#{number}",
-            lambda: self._repo(org, repo).get_issue(number).add_to_labels(*labels),
+            lambda: self._request("POST", path, {"labels": list(labels)}),
         )
 
     def remove_label(self, org: str, repo: str, number: int, label: str) -> None:
         def remove():
-            # PyGithub leaves a "/" in the name unescaped, which GitHub reads
-            # as a longer path; escape everything.
+            # A "/" in the name must be escaped too, or GitHub reads a longer
+            # path.
             path = self._path(org, repo, "issues", number, "labels", label)
             try:
                 self._request("DELETE", path)
@@ -368,14 +508,18 @@ class GitHubClient:
 
         self._write(f"remove label {label!r} from {org}/{repo}#{number}", remove)
 
-    def create_comment(self, org: str, repo: str, number: int, body: str):
-        return self._write(
+    def create_comment(
+        self, org: str, repo: str, number: int, body: str
+    ) -> Comment | None:
+        """The comment made; None in dry mode."""
+        path = self._path(org, repo, "issues", number, "comments")
+        data = self._write(
             f"comment on {org}/{repo}#{number}",
-            lambda: self._repo(org, repo).get_issue(number).create_comment(body),
+            lambda: self._request("POST", path, {"body": body}),
         )
+        return None if data is None else Comment.from_payload(data)
 
-    # Comments by id: PyGithub reaches them only through their issue, which
-    # a caller holding a comment id may not know.
+    # Comments by id: a caller holding a comment id may not know its issue.
 
     def edit_comment(self, org: str, repo: str, comment_id: int, body: str) -> None:
         path = self._path(org, repo, "issues", "comments", comment_id)
@@ -396,10 +540,29 @@ class GitHubClient:
 
         self._write(f"delete comment {comment_id} in {org}/{repo}", delete)
 
-    def react_to_comment(self, org: str, repo: str, comment_id: int, reaction: str):
-        path = self._path(org, repo, "issues", "comments", comment_id, "reactions")
+    def react_to_comment(
+        self,
+        org: str,
+        repo: str,
+        comment_id: int,
+        reaction: str,
+        *,
+        review_comment: bool = False,
+    ) -> None:
+        """React to an issue comment, or with review_comment to a comment on
+        a line of a pull request's diff (their ids are separate series)."""
+        kind = "pulls" if review_comment else "issues"
+        path = self._path(org, repo, kind, "comments", comment_id, "reactions")
         self._write(
             f"react {reaction} to comment {comment_id} in {org}/{repo}",
+            lambda: self._request("POST", path, {"content": reaction}),
+        )
+
+    def react_to_issue(self, org: str, repo: str, number: int, reaction: str) -> None:
+        """React to the issue or pull request itself (its description)."""
+        path = self._path(org, repo, "issues", number, "reactions")
+        self._write(
+            f"react {reaction} to {org}/{repo}#{number}",
             lambda: self._request("POST", path, {"content": reaction}),
         )
 
@@ -427,37 +590,125 @@ class GitHubClient:
             lambda: self._request("POST", path, body),
         )
 
-    def assign(self, org: str, repo: str, number: int, *logins: str) -> None:
-        self._write(
+    def assign(self, org: str, repo: str, number: int, *logins: str) -> list[str]:
+        """Assign logins; return those GitHub left out (it silently drops
+        anyone who cannot be assigned). Nothing is left out in dry mode."""
+        path = self._path(org, repo, "issues", number, "assignees")
+        data = self._write(
             f"assign {list(logins)} to {org}/{repo}#{number}",
-            lambda: self._repo(org, repo).get_issue(number).add_to_assignees(*logins),
+            lambda: self._request("POST", path, {"assignees": list(logins)}),
         )
+        if data is None:
+            return []
+        assigned = {login.lower() for login in _assignees(data)}
+        return [login for login in logins if login.lower() not in assigned]
 
     def unassign(self, org: str, repo: str, number: int, *logins: str) -> None:
+        path = self._path(org, repo, "issues", number, "assignees")
         self._write(
             f"unassign {list(logins)} from {org}/{repo}#{number}",
-            lambda: (
-                self._repo(org, repo).get_issue(number).remove_from_assignees(*logins)
-            ),
+            lambda: self._request("DELETE", path, {"assignees": list(logins)}),
+        )
+
+    def request_review(
+        self, org: str, repo: str, number: int, logins: list[str]
+    ) -> list[str]:
+        """Ask logins to review a pull request; return those GitHub refused
+        (not collaborators, or the author). GitHub refuses the whole request
+        for one such login, so the others are then asked one at a time."""
+        if not logins:
+            return []
+        path = self._path(org, repo, "pulls", number, "requested_reviewers")
+
+        def ask(wanted: list[str]) -> bool:
+            try:
+                self._request("POST", path, {"reviewers": wanted})
+            except GithubException as exc:
+                if exc.status != 422:
+                    raise
+                return False
+            return True
+
+        def send() -> list[str]:
+            if ask(list(logins)):
+                return []
+            if len(logins) == 1:
+                return list(logins)
+            return [login for login in logins if not ask([login])]
+
+        what = f"request review of {org}/{repo}#{number} from {list(logins)}"
+        return self._write(what, send) or []
+
+    def unrequest_review(
+        self, org: str, repo: str, number: int, logins: list[str]
+    ) -> None:
+        if not logins:
+            return
+        path = self._path(org, repo, "pulls", number, "requested_reviewers")
+        self._write(
+            f"unrequest review of {org}/{repo}#{number} from {list(logins)}",
+            lambda: self._request("DELETE", path, {"reviewers": list(logins)}),
         )
 
     def edit_issue(self, org: str, repo: str, number: int, **fields) -> None:
+        """Change an issue's (or pull request's) fields as GitHub names them:
+        title, body, state, labels, assignees, milestone."""
+        path = self._path(org, repo, "issues", number)
         self._write(
             f"edit {org}/{repo}#{number} {sorted(fields)}",
-            lambda: self._repo(org, repo).get_issue(number).edit(**fields),
+            lambda: self._request("PATCH", path, fields),
         )
+
+    def close(self, org: str, repo: str, number: int) -> None:
+        self.edit_issue(org, repo, number, state="closed")
+
+    def reopen(self, org: str, repo: str, number: int) -> None:
+        self.edit_issue(org, repo, number, state="open")
+
+    def edit_title(self, org: str, repo: str, number: int, title: str) -> None:
+        self.edit_issue(org, repo, number, title=title)
+
+    def set_milestone(
+        self, org: str, repo: str, number: int, milestone_number: int | None
+    ) -> None:
+        """Put the issue in milestone_number (see list_milestones); None
+        takes it out of any."""
+        self.edit_issue(org, repo, number, milestone=milestone_number)
 
     def merge(
         self, org: str, repo: str, number: int, *, sha: str, method: str, **extra
     ) -> None:
+        """Merge by method (merge, squash, rebase) if the head is still sha;
+        extra: commit_title, commit_message."""
+        path = self._path(org, repo, "pulls", number, "merge")
+        body = {"sha": sha, "merge_method": method, **extra}
         self._write(
             f"merge {org}/{repo}#{number} by {method}",
-            lambda: (
-                self._repo(org, repo)
-                .get_pull(number)
-                .merge(sha=sha, merge_method=method, **extra)
-            ),
+            lambda: self._request("PUT", path, body),
         )
+
+    def delete_branch(self, org: str, repo: str, branch: str) -> None:
+        """Delete a branch; one already gone is fine."""
+        # Each part of a branch name is escaped, its slashes kept: GitHub
+        # reads the rest of the path as the ref.
+        path = self._path(org, repo, "git", "refs", "heads") + "/"
+        path += quote(branch, safe="/")
+
+        def delete():
+            try:
+                self._request("DELETE", path)
+            except GithubException as exc:
+                gone = exc.status == 404 or (
+                    exc.status == 422 and "does not exist" in _message(exc)
+                )
+                if not gone:
+                    raise
+
+        self._write(f"delete branch {branch!r} of {org}/{repo}", delete)
+
+
+def _assignees(issue: dict) -> list[str]:
+    return [user.get("login", "") for user in issue.get("assignees") or []]
 
 
 _clients: dict[tuple, GitHubClient] = {}
@@ -534,10 +785,7 @@ def _integration(base_url: str, app: Auth.AppAuth) -> GithubIntegration:
 
 def _installation_id(base_url: str, app: Auth.AppAuth, org: str) -> int:
     if not org:
-        raise GitHubError(
-            "a GitHub App acts through an installation: name the org",
-            permanent=True,
-        )
+        raise GitHubError("a GitHub App acts through an installation: name the org")
     integration = _integration(base_url, app)
     with _calling(f"GET the app installation of {org}"):
         try:

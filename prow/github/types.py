@@ -5,12 +5,38 @@ PyGithub's objects load attributes lazily, so reading one can cost a request
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
 def login_of(user: Any) -> str:
-    """The login of a payload's user object; "" for none."""
+    """The login of a payload's user object; "" for none (a deleted
+    account shows as null)."""
     return str(user.get("login") or "") if isinstance(user, dict) else ""
+
+
+def time_of(value: Any) -> datetime | None:
+    """A GitHub timestamp ("2024-05-01T12:00:00Z"); None when absent."""
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value))
+
+
+def _logins(users: Any) -> tuple[str, ...]:
+    return tuple(login_of(user) for user in users or [])
+
+
+def _label_names(labels: Any) -> tuple[str, ...]:
+    # Webhook payloads and the REST API give label objects; a few older
+    # payloads give bare names.
+    return tuple(
+        label["name"] if isinstance(label, dict) else str(label)
+        for label in labels or []
+    )
+
+
+def _milestone_title(milestone: Any) -> str:
+    return str(milestone.get("title") or "") if isinstance(milestone, dict) else ""
 
 
 @dataclass
@@ -58,7 +84,8 @@ class PullRequest:
             labels=[label["name"] for label in pr.get("labels") or []],
             draft=bool(pr.get("draft")),
             state=pr.get("state") or "open",
-            merged=bool(pr.get("merged")),
+            # A listing leaves out "merged" but has "merged_at".
+            merged=bool(pr.get("merged") or pr.get("merged_at")),
             mergeable=pr.get("mergeable"),
             html_url=pr.get("html_url") or "",
             assignees=[login_of(a) for a in pr.get("assignees") or []],
@@ -69,3 +96,151 @@ class PullRequest:
             if isinstance(milestone, dict)
             else "",
         )
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An issue, or a pull request seen through the issues API (is_pr)."""
+
+    org: str
+    repo: str
+    number: int
+    author: str
+    title: str
+    body: str
+    state: str
+    labels: tuple[str, ...]
+    assignees: tuple[str, ...]
+    milestone: str
+    is_pr: bool
+    html_url: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_payload(cls, org: str, repo: str, issue: dict) -> "Issue":
+        return cls(
+            org=org,
+            repo=repo,
+            number=int(issue["number"]),
+            author=login_of(issue.get("user")),
+            title=issue.get("title") or "",
+            body=issue.get("body") or "",
+            state=issue.get("state") or "open",
+            labels=_label_names(issue.get("labels")),
+            assignees=_logins(issue.get("assignees")),
+            milestone=_milestone_title(issue.get("milestone")),
+            is_pr="pull_request" in issue,
+            html_url=issue.get("html_url") or "",
+            created_at=time_of(issue.get("created_at")),
+            updated_at=time_of(issue.get("updated_at")),
+        )
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment on an issue or pull request (or, in a review comment's
+    webhook, on a line of its diff). user is the author's login."""
+
+    id: int
+    user: str
+    body: str
+    html_url: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_payload(cls, comment: dict) -> "Comment":
+        return cls(
+            id=int(comment["id"]),
+            user=login_of(comment.get("user")),
+            body=comment.get("body") or "",
+            html_url=comment.get("html_url") or "",
+            created_at=time_of(comment.get("created_at")),
+            updated_at=time_of(comment.get("updated_at")),
+        )
+
+
+@dataclass(frozen=True)
+class Review:
+    """A pull request review. state is GitHub's: APPROVED,
+    CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING."""
+
+    id: int
+    user: str
+    state: str
+    body: str = ""
+    commit_id: str = ""
+    submitted_at: datetime | None = None
+    html_url: str = ""
+
+    @classmethod
+    def from_payload(cls, review: dict) -> "Review":
+        return cls(
+            id=int(review["id"]),
+            user=login_of(review.get("user")),
+            # Webhooks spell the state in lower case, the REST API in upper.
+            state=str(review.get("state") or "").upper(),
+            body=review.get("body") or "",
+            commit_id=review.get("commit_id") or "",
+            submitted_at=time_of(review.get("submitted_at")),
+            html_url=review.get("html_url") or "",
+        )
+
+
+@dataclass(frozen=True)
+class Status:
+    context: str
+    state: str
+    description: str = ""
+    target_url: str = ""
+
+    @classmethod
+    def from_payload(cls, status: dict) -> "Status":
+        return cls(
+            context=status.get("context") or "",
+            state=status.get("state") or "",
+            description=status.get("description") or "",
+            target_url=status.get("target_url") or "",
+        )
+
+
+@dataclass(frozen=True)
+class CombinedStatus:
+    """The latest status of each context on a commit; state is GitHub's
+    summary of them (failure, pending or success)."""
+
+    sha: str
+    state: str
+    statuses: tuple[Status, ...]
+
+    def get(self, context: str) -> Status | None:
+        return next((s for s in self.statuses if s.context == context), None)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    number: int
+    title: str
+    state: str
+
+    @classmethod
+    def from_payload(cls, milestone: dict) -> "Milestone":
+        return cls(
+            number=int(milestone["number"]),
+            title=milestone.get("title") or "",
+            state=milestone.get("state") or "open",
+        )
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """One file of a pull request's diff. previous_filename is set for a
+    rename."""
+
+    filename: str
+    status: str
+    additions: int
+    deletions: int
+    changes: int
+    previous_filename: str = ""

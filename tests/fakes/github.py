@@ -70,6 +70,18 @@ ROLE_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admi
 ROLE_ALIASES = {"pull": "read", "push": "write"}
 # The `permission` field of the permission endpoint predates triage/maintain.
 LEGACY_PERMISSION = {"maintain": "write", "triage": "read"}
+# What a pull request listing leaves out: GitHub computes these per pull.
+_PULL_DETAIL_FIELDS = (
+    "merged",
+    "mergeable",
+    "mergeable_state",
+    "merged_by",
+    "comments",
+    "commits",
+    "additions",
+    "deletions",
+    "changed_files",
+)
 # Qualifiers a merge bot sends that cannot change the fake's results.
 IGNORED_SEARCH_QUALIFIERS = frozenset({"archived", "in", "sort", "fork"})
 # Repeated qualifiers of these kinds widen the search instead of narrowing it.
@@ -172,6 +184,23 @@ class Comment:
 
 
 @dataclass
+class ReviewComment:
+    """A comment on a line of a pull request's diff; its ids are a series of
+    their own on GitHub, apart from issue comments'."""
+
+    id: int
+    pull_number: int
+    author: str
+    body: str
+    path: str
+    line: int
+    commit_id: str
+    created_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+    reactions: list[Reaction] = field(default_factory=list)
+
+
+@dataclass
 class Review:
     id: int
     author: str
@@ -239,6 +268,8 @@ class Team:
     permission: str = "write"
     members: list[str] = field(default_factory=list)
     repos: list[str] = field(default_factory=list)
+    # Invited, not yet accepted: a "pending" membership, not a member.
+    pending: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -263,6 +294,7 @@ class Repo:
     milestones: dict[int, Milestone] = field(default_factory=dict)
     issues: dict[int, Issue] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
+    review_comments: dict[int, ReviewComment] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
     commit_messages: dict[str, str] = field(default_factory=dict)
     # ref (branch name or sha) -> path -> content
@@ -548,15 +580,17 @@ class FakeGitHub(FakeServer):
         repos: Iterable[str] = (),
         name: str | None = None,
         permission: str = "write",
+        pending: Iterable[str] = (),
     ) -> Team:
-        """Create a team; ``repos`` are names of repos in ``org`` it can access."""
-        members = list(members)
+        """Create a team; ``repos`` are names of repos in ``org`` it can access,
+        ``pending`` people invited who have not accepted yet."""
+        members, pending = list(members), list(pending)
         with self._lock:
-            for login in members:
+            for login in members + pending:
                 self._ensure_user(login)
             team_id = id if id is not None else next(self._ids)
             team = Team(team_id, org, slug, name or slug, _role(permission))
-            team.members, team.repos = members, list(repos)
+            team.members, team.repos, team.pending = members, list(repos), pending
             self.add_org(org).teams[slug] = team
             return team
 
@@ -564,11 +598,13 @@ class FakeGitHub(FakeServer):
         with self._lock:
             return self._ensure_label(self._seeded_repo(org, repo), name, color)
 
-    def add_milestone(self, org: str, repo: str, title: str) -> Milestone:
+    def add_milestone(
+        self, org: str, repo: str, title: str, state: str = "open"
+    ) -> Milestone:
         with self._lock:
             milestones = self._seeded_repo(org, repo).milestones
             number = len(milestones) + 1
-            milestones[number] = Milestone(next(self._ids), number, title)
+            milestones[number] = Milestone(next(self._ids), number, title, state)
             return milestones[number]
 
     def add_issue(
@@ -645,14 +681,41 @@ class FakeGitHub(FakeServer):
             return self._new_comment(state, number, author, body)
 
     def add_review(
-        self, org: str, repo: str, number: int, author: str, state: str = "APPROVED"
+        self,
+        org: str,
+        repo: str,
+        number: int,
+        author: str,
+        state: str = "APPROVED",
+        body: str = "",
     ) -> Review:
         with self._lock:
             pull = self._pull_in(self._seeded_repo(org, repo), number)
             self._ensure_user(author)
-            review = Review(next(self._ids), author, state, "", pull.head_sha)
+            review = Review(next(self._ids), author, state, body, pull.head_sha)
             pull.reviews.append(review)
             return review
+
+    def add_review_comment(
+        self,
+        org: str,
+        repo: str,
+        number: int,
+        author: str,
+        body: str,
+        path: str = "README.md",
+        line: int = 1,
+    ) -> ReviewComment:
+        """A comment on a line of the pull request's diff."""
+        with self._lock:
+            state = self._seeded_repo(org, repo)
+            pull = self._pull_in(state, number)
+            self._ensure_user(author)
+            comment = ReviewComment(
+                next(self._ids), number, author, body, path, line, pull.head_sha
+            )
+            state.review_comments[comment.id] = comment
+            return comment
 
     def set_file(
         self,
@@ -708,6 +771,11 @@ class FakeGitHub(FakeServer):
         with self._lock:
             comments = self._seeded_repo(org, repo).comments.values()
             return [comment for comment in comments if comment.issue_number == number]
+
+    def review_comments(self, org: str, repo: str, number: int) -> list[ReviewComment]:
+        with self._lock:
+            comments = self._seeded_repo(org, repo).review_comments.values()
+            return [c for c in comments if c.pull_number == number]
 
     def statuses(self, org: str, repo: str, sha: str) -> list[Status]:
         with self._lock:
@@ -1003,6 +1071,9 @@ class FakeGitHub(FakeServer):
             if "comment_id" in params:
                 comment = repo.comments.get(int(params.pop("comment_id")))
                 params["comment"] = _found(comment)
+            if "review_comment_id" in params:
+                review_comment_id = int(params.pop("review_comment_id"))
+                params["comment"] = _found(repo.review_comments.get(review_comment_id))
         if "org" in params:
             params["org"] = _found(self._orgs.get(params["org"]))
         return params
@@ -1285,6 +1356,14 @@ class FakeGitHub(FakeServer):
     def _users_json(self, logins: Iterable[str]) -> list[dict[str, Any]]:
         return [self._user_json(login) for login in logins]
 
+    def _pull_listed_json(self, repo: Repo, pull: Pull) -> dict[str, Any]:
+        """A pull request in a listing: GitHub leaves out what it computes
+        per pull (mergeable and the counts)."""
+        data = self._pull_json(repo, pull)
+        for name in _PULL_DETAIL_FIELDS:
+            data.pop(name, None)
+        return data
+
     def _pull_json(self, repo: Repo, pull: Pull) -> dict[str, Any]:
         data = self._issue_json(repo, pull)
         url = data.pop("pull_request")["url"]
@@ -1369,6 +1448,28 @@ class FakeGitHub(FakeServer):
             "html_url": f"{WEB_URL}/{issue_path}#issuecomment-{comment.id}",
             "issue_url": self._api("repos", issue_path),
             "body": comment.body,
+            "user": self._user_json(comment.author),
+            "author_association": self._association(repo, comment.author),
+            "created_at": comment.created_at,
+            "updated_at": comment.updated_at,
+        }
+
+    def _review_comment_json(self, repo: Repo, comment: ReviewComment) -> dict:
+        pull_path = f"{repo.full_name}/pull/{comment.pull_number}"
+        return {
+            "id": comment.id,
+            "node_id": _node_id("PRRC", comment.id),
+            "url": self._repo_api(repo, "pulls/comments", str(comment.id)),
+            "html_url": f"{WEB_URL}/{pull_path}#discussion_r{comment.id}",
+            "pull_request_url": self._api(
+                "repos", pull_path.replace("/pull/", "/pulls/")
+            ),
+            "body": comment.body,
+            "path": comment.path,
+            "line": comment.line,
+            "side": "RIGHT",
+            "commit_id": comment.commit_id,
+            "original_commit_id": comment.commit_id,
             "user": self._user_json(comment.author),
             "author_association": self._association(repo, comment.author),
             "created_at": comment.created_at,
@@ -1537,10 +1638,14 @@ class FakeGitHub(FakeServer):
     @route("GET", "/orgs/{org}/teams/{slug}/memberships/{login}")
     @route("GET", "/teams/{team_id:int}/memberships/{login}")
     def _get_team_membership(self, req: Req, team: Team, login: str) -> Any:
-        if login not in team.members:
+        if login in team.members:
+            state = "active"
+        elif login in team.pending:
+            state = "pending"
+        else:
             raise _not_found()
         url = self._api("teams", str(team.id), "memberships", login)
-        return {"url": url, "role": "member", "state": "active"}
+        return {"url": url, "role": "member", "state": state}
 
     # ==================================================== handlers: repositories
 
@@ -1565,6 +1670,17 @@ class FakeGitHub(FakeServer):
             raise _not_found()
         return self._ref_json(repo, branch)
 
+    @route("DELETE", "/repos/{org}/{repo}/git/refs/heads/{branch:path}")
+    def _delete_ref(self, req: Req, repo: Repo, branch: str) -> Any:
+        if branch not in repo.branches:
+            raise ApiError(422, "Reference does not exist")
+        if branch in repo.protected:
+            raise ApiError(422, "Cannot delete this protected branch")
+        if branch == repo.default_branch:
+            raise ApiError(422, "Cannot delete the default branch")
+        del repo.branches[branch]
+        return Reply(204)
+
     @route("GET", "/repos/{org}/{repo}/collaborators")
     def _list_collaborators(self, req: Req, repo: Repo) -> Any:
         logins = sorted(u for u in self._users if self._role_of(repo, u) != "none")
@@ -1578,6 +1694,8 @@ class FakeGitHub(FakeServer):
     def _get_permission(self, req: Req, repo: Repo, login: str) -> Any:
         _found(self._users.get(login))
         role = self._role_of(repo, login)
+        if role == "none" and not repo.private:
+            role = "read"  # anyone may read a public repo
         return {
             "permission": LEGACY_PERMISSION.get(role, role),
             "role_name": role,
@@ -1637,15 +1755,22 @@ class FakeGitHub(FakeServer):
             latest.setdefault(status.context, status)
         statuses = sorted(latest.values(), key=lambda status: status.id)
         sha = repo.branches.get(ref, ref)
-        return {
-            "state": _combined_state(statuses),
-            "statuses": [self._status_json(repo, status) for status in statuses],
-            "sha": sha,
-            "total_count": len(statuses),
-            "repository": self._repo_json(repo),
-            "commit_url": self._repo_api(repo, "commits", sha),
-            "url": self._repo_api(repo, "commits", sha, "status"),
-        }
+        # The summary covers every context; the list is paginated like any
+        # other (30 a page unless per_page asks for up to 100).
+        return self._page(
+            req,
+            statuses,
+            partial(self._status_json, repo),
+            wrap=lambda page: {
+                "state": _combined_state(statuses),
+                "statuses": page,
+                "sha": sha,
+                "total_count": len(statuses),
+                "repository": self._repo_json(repo),
+                "commit_url": self._repo_api(repo, "commits", sha),
+                "url": self._repo_api(repo, "commits", sha, "status"),
+            },
+        )
 
     # ========================================================= handlers: labels
 
@@ -1786,6 +1911,15 @@ class FakeGitHub(FakeServer):
     def _react_to_comment(self, req: Req, repo: Repo, comment: Comment) -> Any:
         return self._react(comment.reactions, _fields(req))
 
+    @route(
+        "POST",
+        "/repos/{org}/{repo}/pulls/comments/{review_comment_id:int}/reactions",
+    )
+    def _react_to_review_comment(
+        self, req: Req, repo: Repo, comment: ReviewComment
+    ) -> Any:
+        return self._react(comment.reactions, _fields(req))
+
     def _react(self, reactions: list[Reaction], fields: dict[str, Any]) -> Reply:
         content = fields.get("content")
         if content not in REACTIONS:
@@ -1839,7 +1973,7 @@ class FakeGitHub(FakeServer):
             and query.get("head", f"{repo.org}:{pull.head_ref}")
             == f"{repo.org}:{pull.head_ref}"
         ]
-        return self._page(req, pulls, partial(self._pull_json, repo))
+        return self._page(req, pulls, partial(self._pull_listed_json, repo))
 
     @route("GET", "/repos/{org}/{repo}/pulls/{pull:int}")
     def _get_pull(self, req: Req, repo: Repo, pull: Pull) -> Any:
@@ -1892,6 +2026,15 @@ class FakeGitHub(FakeServer):
         ]
         pull.requested_teams = [t for t in pull.requested_teams if t not in teams]
         return self._pull_json(repo, pull)
+
+    @route("GET", "/repos/{org}/{repo}/pulls/{pull:int}/comments")
+    def _list_review_comments(self, req: Req, repo: Repo, pull: Pull) -> Any:
+        comments = self.review_comments(repo.org, repo.name, pull.number)
+        return self._page(req, comments, partial(self._review_comment_json, repo))
+
+    @route("GET", "/repos/{org}/{repo}/pulls/comments/{review_comment_id:int}")
+    def _get_review_comment(self, req: Req, repo: Repo, comment: ReviewComment):
+        return self._review_comment_json(repo, comment)
 
     @route("PUT", "/repos/{org}/{repo}/pulls/{pull:int}/merge")
     def _merge_pull(self, req: Req, repo: Repo, pull: Pull) -> Any:

@@ -291,7 +291,11 @@ def test_membership_checks(fake, gh):
     assert repo.has_in_collaborators("mallory") is False
     assert repo.get_collaborator_permission("bob") == "read"
     assert repo.get_collaborator_permission("carol") == "write"
-    assert repo.get_collaborator_permission("mallory") == "none"
+    # Anyone may read a public repo, and the permission endpoint says so.
+    assert repo.get_collaborator_permission("mallory") == "read"
+    fake.add_repo("org", "private", private=True)
+    private = gh.get_repo("org/private")
+    assert private.get_collaborator_permission("mallory") == "none"
 
 
 def test_teams_by_slug_and_id(fake, gh):
@@ -806,3 +810,104 @@ def make_other_key() -> str:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
+
+
+def test_review_comments_listed_read_and_reacted_to(fake, gh):
+    fake.add_pull("org", "repo", 1, "alice", HEAD)
+    seeded = fake.add_review_comment(
+        "org", "repo", 1, "bob", "/lgtm cancel", path="main.go", line=7
+    )
+    pull = gh.get_repo("org/repo").get_pull(1)
+
+    [listed] = pull.get_review_comments()
+    comment = pull.get_review_comment(seeded.id)
+    comment.create_reaction("eyes")
+
+    assert (listed.id, listed.user.login, listed.body) == (
+        seeded.id,
+        "bob",
+        "/lgtm cancel",
+    )
+    assert (comment.path, comment.line, comment.commit_id) == ("main.go", 7, HEAD)
+    assert [r.content for r in seeded.reactions] == ["eyes"]
+    assert fake.review_comments("org", "repo", 1) == [seeded]
+    # Review comments are not issue comments: their ids are not found there.
+    response = api(
+        fake,
+        f"/repos/org/repo/issues/comments/{seeded.id}/reactions",
+        method="POST",
+        json={"content": "+1"},
+    )
+    assert response.status_code == 404
+
+
+def test_branch_deletion(fake, gh):
+    fake.add_branch("org", "repo", "feature/x", OTHER)
+    fake.add_branch("org", "repo", "release-1.0", OTHER, protected=True)
+    repo = gh.get_repo("org/repo")
+
+    repo.get_git_ref("heads/feature/x").delete()
+
+    assert "feature/x" not in fake.repo("org", "repo").branches
+    for branch, message in [
+        ("feature/x", "Reference does not exist"),
+        ("release-1.0", "Cannot delete this protected branch"),
+        ("main", "Cannot delete the default branch"),
+    ]:
+        response = api(fake, f"/repos/org/repo/git/refs/heads/{branch}", "DELETE")
+        assert (response.status_code, response.json()["message"]) == (422, message)
+    assert set(fake.repo("org", "repo").branches) == {"main", "release-1.0"}
+
+
+def test_combined_status_pages_its_statuses(fake):
+    for i in range(35):
+        fake.set_status("org", "repo", HEAD, f"ctx-{i:02}", "success")
+    fake.set_status("org", "repo", HEAD, "ctx-34", "failure")
+    path = f"/repos/org/repo/commits/{HEAD}/status"
+
+    first = api(fake, path)
+    second = api(fake, path + "?page=2")
+    big = api(fake, path + "?per_page=100")
+
+    # The summary covers every context; the list holds 30 a page by default.
+    assert (first.json()["total_count"], first.json()["state"]) == (35, "failure")
+    assert len(first.json()["statuses"]) == 30
+    assert 'rel="next"' in first.headers["Link"]
+    assert [s["context"] for s in second.json()["statuses"]][-1] == "ctx-34"
+    assert len(second.json()["statuses"]) == 5
+    assert len(big.json()["statuses"]) == 35
+    assert "Link" not in big.headers
+
+
+def test_pending_team_membership(fake, gh):
+    fake.add_team("org", "approvers", members=["alice"], pending=["bob"])
+
+    membership = api(fake, "/orgs/org/teams/approvers/memberships/bob")
+
+    assert (membership.status_code, membership.json()["state"]) == (200, "pending")
+    # Invited is not a member yet.
+    team = gh.get_organization("org").get_team_by_slug("approvers")
+    assert [m.login for m in team.get_members()] == ["alice"]
+    assert api(fake, "/orgs/org/teams/approvers/members/bob").status_code == 404
+
+
+def test_pull_listing_leaves_out_what_github_computes_per_pull(fake):
+    fake.add_pull("org", "repo", 1, "alice", HEAD, mergeable=False)
+
+    [listed] = api(fake, "/repos/org/repo/pulls").json()
+    single = api(fake, "/repos/org/repo/pulls/1").json()
+
+    assert "mergeable" not in listed
+    assert "merged" not in listed
+    assert (listed["head"]["sha"], listed["draft"]) == (HEAD, False)
+    assert (single["mergeable"], single["mergeable_state"]) == (False, "dirty")
+
+
+def test_milestones_listed_by_state(fake, gh):
+    fake.add_milestone("org", "repo", "v1.29", state="closed")
+    fake.add_milestone("org", "repo", "v1.30")
+    repo = gh.get_repo("org/repo")
+
+    assert [m.title for m in repo.get_milestones()] == ["v1.30"]
+    assert [m.title for m in repo.get_milestones(state="closed")] == ["v1.29"]
+    assert [m.title for m in repo.get_milestones(state="all")] == ["v1.29", "v1.30"]

@@ -3,8 +3,14 @@
 import pytest
 from github import Auth, Github, GithubException
 
+from prow.errors import OutsideError, TransientError
 from prow.github import transport
-from prow.github.client import GitHubError, forget_clients, github_client
+from prow.github.client import (
+    GitHubError,
+    GitHubTransientError,
+    forget_clients,
+    github_client,
+)
 from tests.github.conftest import HEAD
 
 PULL = "/repos/org/repo/pulls/1"
@@ -18,7 +24,7 @@ def test_second_get_is_answered_from_cache_by_a_free_304(fake, gh):
     remaining = fake.rate_limit_remaining
     second = gh.get_pull("org", "repo", 1)
 
-    assert (first.title, second.title, second.head.sha) == ("Fix it", "Fix it", HEAD)
+    assert (first.title, second.title, second.head_sha) == ("Fix it", "Fix it", HEAD)
     requests = fake.requests("GET", PULL)
     assert [r.status for r in requests] == [200, 304]
     assert "if-none-match" not in requests[0].headers
@@ -102,9 +108,11 @@ def test_wait_longer_than_the_maximum_is_a_transient_error(fake, gh, waits, sett
     fake.add_pull("org", "repo", 1, "alice", HEAD)
     fake.rate_limit_next(retry_after=3600, path_regex=PULL)
 
-    with pytest.raises(GitHubError) as raised:
+    with pytest.raises(GitHubTransientError) as raised:
         gh.get_pull("org", "repo", 1)
 
+    # A task retrying any outside failure sees a transient one, and when.
+    assert isinstance(raised.value, TransientError)
     assert raised.value.permanent is False
     assert raised.value.retry_after == 3600
     assert waits == []
@@ -166,6 +174,8 @@ def test_not_found_is_permanent(fake, gh):
         gh.get_pull("org", "repo", 404)
 
     assert (raised.value.status, raised.value.permanent) == (404, True)
+    assert isinstance(raised.value, OutsideError)
+    assert not isinstance(raised.value, TransientError)
 
 
 def test_validation_error_is_permanent(fake, gh):
@@ -182,7 +192,7 @@ def test_unreachable_github_is_a_transient_error(fake, settings, waits):
     fake.stop()
     settings.PROW_GITHUB_ENDPOINT = url
 
-    with pytest.raises(GitHubError) as raised:
+    with pytest.raises(GitHubTransientError) as raised:
         github_client("org").get_pull("org", "repo", 1)
 
     assert raised.value.permanent is False
