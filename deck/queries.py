@@ -21,6 +21,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 
 from jobs.models import ProwJob, ProwJobState, ProwJobType
+from prow.config.active import active_config
 from prow.config.schema import ProwConfig
 
 PAGE_SIZE = 50
@@ -127,8 +128,6 @@ def known_job_names() -> list[str]:
     The distinct names of a million rows come from a skip scan of the
     (job, -id) index: one probe per name, not a pass over every row.
     """
-    from prow.config.active import active_config
-
     names = cache.get(_NAMES_CACHE_KEY)
     if names is None:
         names = _distinct_job_names()
@@ -168,8 +167,6 @@ def search_job_names(text: str) -> list[str]:
 
 def public_jobs() -> QuerySet[ProwJob]:
     """Every job Deck shows: not `hidden: true`, not in deck.hidden_repos."""
-    from prow.config.active import active_config
-
     jobs = ProwJob.objects.filter(hidden=False)
     for entry in active_config().config.deck.hidden_repos:
         org, _, repo = entry.partition("/")

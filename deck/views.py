@@ -25,6 +25,10 @@ from deck.queries import (
     parse_cursor,
 )
 from deck.templatetags.deck_tags import run_duration
+from jobs.executors import executor_for
+from jobs.executors.base import ExecutorError
+from jobs.horologium import trigger_periodic
+from jobs.labels import TRIGGERED_BY_ANNOTATION
 from jobs.logs import artifact_text
 from jobs.models import (
     COMPLETE_STATES,
@@ -34,6 +38,8 @@ from jobs.models import (
     ProwJobState,
 )
 from jobs.models import ProwJobType as Types
+from jobs.plank import container_names
+from jobs.services import prowjob_abort, prowjob_rerun
 from prow.config.active import active_config
 
 logger = logging.getLogger(__name__)
@@ -127,10 +133,6 @@ def _live_log(job: ProwJob) -> str | None:
     """The running pod's log, cached briefly so watchers cost the cluster
     one read every LIVE_LOG_SECONDS. None when the pod can't be read (the
     stored copy is shown instead)."""
-    from jobs.executors import executor_for
-    from jobs.executors.base import ExecutorError
-    from jobs.plank import container_names
-
     key = f"deck:live-log:{job.name}:{job.build_id}"
     text = cache.get(key)
     if text is not None:
@@ -170,7 +172,7 @@ def job_detail(request, name):
         "link": _link_base(),
         "can_act": can_act_on_job(request.user, job),
         "poll_seconds": settings.PROW_DECK_POLL_SECONDS,
-        "triggered_by": job.annotations.get("prow.k8s.io/triggered-by", ""),
+        "triggered_by": job.annotations.get(TRIGGERED_BY_ANNOTATION, ""),
     }
     template = "deck/job_detail.html"
     if request.htmx:
@@ -224,8 +226,6 @@ def _job_action(request, name, verb: str):
 
 @require_POST
 def rerun(request, name):
-    from jobs.services import prowjob_rerun
-
     job, refused = _job_action(request, name, "rerun")
     if refused:
         return refused
@@ -236,8 +236,6 @@ def rerun(request, name):
 
 @require_POST
 def abort(request, name):
-    from jobs.services import prowjob_abort
-
     job, refused = _job_action(request, name, "abort")
     if refused:
         return refused
@@ -281,8 +279,6 @@ def configured(request):
 @require_POST
 def run_periodic(request, name):
     """Start a periodic now, outside its schedule (the original's mkpj)."""
-    from jobs.horologium import trigger_periodic
-
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not can_start_periodic(request.user, name):

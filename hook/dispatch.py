@@ -24,6 +24,8 @@ import time
 
 from django.conf import settings
 
+from prow.tasks import task_named
+
 logger = logging.getLogger(__name__)
 
 
@@ -131,9 +133,7 @@ class DeliveryDispatcher:
                 self._done(len(ids))
 
     def _send(self, ids: list[int]) -> None:
-        from hook.tasks import handle_deliveries
-
-        if not publish(handle_deliveries, ids, ids):
+        if not publish(task_named("hook.tasks.handle_deliveries"), ids, ids):
             self.unsent += len(ids)
 
     def drain(self) -> None:

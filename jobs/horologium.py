@@ -47,27 +47,26 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from jobs.labels import RERUN_LABEL
+from jobs.labels import RERUN_LABEL, TRIGGERED_BY_ANNOTATION
 from jobs.models import UNFINISHED_STATES, ProwJob, ProwJobState, ProwJobType
 from jobs.services import periodic_fields, prowjob_create
 from prow.config.active import active_config
 from prow.config.durations import parse_duration
 from prow.config.schema import Periodic, ProwConfig
+from prow.locks import transaction_lock
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TICK = timedelta(minutes=1)
 MAX_RETRIES = 10
-TRIGGERED_BY_ANNOTATION = "prow.k8s.io/triggered-by"
 
-# Names the lock that lets one tick at a time decide (ASCII "horolog"). It
-# differs from the config writers' lock, so the two never wait on each other.
-_ADVISORY_LOCK_ID = 0x686F726F6C6F67
+# The lock that lets one tick at a time decide.
+LOCK_NAME = "horologium:tick"
 
 # How much sooner than `interval` after the previous start a run may be
 # created: more than the latency of one tick differs from another's, less
@@ -94,7 +93,7 @@ def tick(now: datetime | None = None) -> list[ProwJob]:
     first_fire_window = 2 * _tick_interval(config)
     created: list[ProwJob] = []
     with transaction.atomic():
-        if not _lock_ticks(wait=False):
+        if not transaction_lock(LOCK_NAME, wait=False):
             logger.info("another tick is running; skipping this one")
             return []
         runs = ProwJob.objects.filter(
@@ -147,21 +146,10 @@ def trigger_periodic(name: str, *, user=None) -> ProwJob:
     with transaction.atomic():
         # Waits for a running tick, so that tick's runs and this one are
         # decided in turn, never from the same stale view.
-        _lock_ticks(wait=True)
+        transaction_lock(LOCK_NAME)
         job = prowjob_create(fields=fields)
     logger.info("%s triggered by %s", name, username or "(unknown)")
     return job
-
-
-def _lock_ticks(*, wait: bool) -> bool:
-    if connection.vendor != "postgresql":
-        return True
-    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s)", [_ADVISORY_LOCK_ID])
-        if wait:
-            return True
-        return bool(cursor.fetchone()[0])
 
 
 def _tick_interval(config: ProwConfig) -> timedelta:

@@ -36,6 +36,17 @@ RETEST_LABEL = "prow.k8s.io/retest"
 EVENT_GUID_LABEL = "event-GUID"
 CREATED_BY_TIDE = "created-by-tide"
 RERUN_LABEL = "prow.k8s.io/re-run"
+# Jobs carrying this label are voted on in Gerrit, not reported to GitHub.
+GERRIT_REPORT_LABEL = "prow.k8s.io/gerrit-report-label"
+# Who asked for a run by hand (Deck's rerun, "Run now").
+TRIGGERED_BY_ANNOTATION = "prow.k8s.io/triggered-by"
+
+# Labels that belong to one run and are not carried over to a rerun.
+PER_RUN_LABELS = (ID_LABEL, BUILD_ID_LABEL, EVENT_GUID_LABEL)
+
+# The key of the GitHub reporter in a job's prev_report_states, the
+# original's name for it: the state recorded there was reported already.
+REPORTER_NAME = "github-reporter"
 
 # Keys a job's configured labels may not set: controllers rely on them.
 RESERVED_LABEL_KEYS = frozenset({TYPE_LABEL, CREATED_BY_PROW, ID_LABEL})

@@ -190,3 +190,28 @@ class JobArtifact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.name}"
+
+
+class Watermark(models.Model):
+    """How far a catch-up sweep has got, by name (the status reconciler's
+    is the last config version it handled). Kept in the database, since a
+    cache flush would otherwise make the sweep forget, and start over from
+    whatever it finds then."""
+
+    name = models.CharField(max_length=100, unique=True)
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
+
+    @classmethod
+    def read(cls, name: str) -> int | None:
+        return cls.objects.filter(name=name).values_list("value", flat=True).first()
+
+    @classmethod
+    def advance(cls, name: str, value: int) -> None:
+        """Move the mark to value, never back: a late message about an older
+        change must not undo a newer one."""
+        _, created = cls.objects.get_or_create(name=name, defaults={"value": value})
+        if not created:
+            cls.objects.filter(name=name, value__lt=value).update(value=value)

@@ -16,7 +16,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
@@ -36,6 +36,7 @@ from jobs.services import allocate_build_id, prowjob_abort, prowjob_transition
 from prow.config.active import active_config
 from prow.config.durations import parse_duration
 from prow.config.schema import ProwConfig
+from prow.locks import transaction_lock
 
 logger = logging.getLogger(__name__)
 State = ProwJobState
@@ -73,14 +74,10 @@ def sync_job(job_id: int) -> None:
 # Triggered -------------------------------------------------------------------
 
 
-def _advisory_lock(key: str) -> None:
+def _lock_slots(scope: str) -> None:
     """Serialise the decisions that count running jobs (per job name, per
     queue, globally), so two workers cannot both take the last slot."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"plank:{key}"]
-            )
+    transaction_lock(f"plank:{scope}")
 
 
 def _superseded(job: ProwJob) -> bool:
@@ -105,18 +102,18 @@ def _may_start(job: ProwJob, config: ProwConfig) -> bool:
     triggered, oldest first; overall, each job name's oldest goes first, so
     one busy job cannot starve the others."""
     if job.max_concurrency:
-        _advisory_lock(f"job:{job.job}")
+        _lock_slots(f"job:{job.job}")
         if _ahead(job, job=job.job) >= job.max_concurrency:
             return False
     if job.job_queue_name:
         capacity = config.plank.job_queue_capacities.get(job.job_queue_name)
         if capacity is not None and capacity >= 0:
-            _advisory_lock(f"queue:{job.job_queue_name}")
+            _lock_slots(f"queue:{job.job_queue_name}")
             if _ahead(job, job_queue_name=job.job_queue_name) >= capacity:
                 return False
     limit = config.plank.max_concurrency
     if limit:
-        _advisory_lock("global")
+        _lock_slots("global")
         free = limit - ProwJob.objects.filter(state=State.PENDING).count()
         if free <= 0:
             return False

@@ -28,6 +28,7 @@ from jobs.environment import (
     src_host,
 )
 from jobs.labels import pod_annotations, pod_labels
+from jobs.serialization import without_nulls
 from prow.config.durations import parse_duration
 
 if TYPE_CHECKING:
@@ -288,16 +289,6 @@ def artifacts_script(
     return "\n".join(lines) + "\n"
 
 
-def _without_nulls(value: Any) -> Any:
-    # YAML's empty values (`env:` with nothing under it) load as null, which
-    # the API server treats as unset but the schema rejects: drop them.
-    if isinstance(value, Mapping):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value if v is not None]
-    return value
-
-
 def _set_env(container: dict[str, Any], env: list[dict[str, str]]) -> None:
     # Prow's values win: a job's own value for a reserved name would make its
     # scripts see something other than what the controller reports.
@@ -446,7 +437,7 @@ def build_pod(
     `clone_image` overrides the image of the clone init container. Raises
     ValueError for a job without containers or with an unparsable timeout.
     """
-    spec = _without_nulls(copy.deepcopy(job.pod_spec or {}))
+    spec = without_nulls(copy.deepcopy(job.pod_spec or {}))
     containers = spec.get("containers")
     if not isinstance(containers, list) or not containers:
         raise ValueError(f"job {job.job!r} has no containers to run")

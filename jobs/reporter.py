@@ -9,24 +9,22 @@ retry on a GitHubError with permanent=False; nothing is recorded then, so the
 retry reports again.
 """
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from hook.plugins.base import ABOUT_BOT
-from jobs.labels import IS_OPTIONAL_LABEL
+from jobs.labels import GERRIT_REPORT_LABEL, IS_OPTIONAL_LABEL, REPORTER_NAME
 from jobs.models import ProwJob, ProwJobState, ProwJobType
+from prow.config.active import active_config
 from prow.config.schema import ProwConfig
-from prow.github.client import GitHubClient, GitHubError
+from prow.github.bot import ABOUT_BOT
+from prow.github.client import GitHubClient, GitHubError, github_client
+from prow.locks import session_lock
 
 logger = logging.getLogger(__name__)
 
-REPORTER_NAME = "github-reporter"
 COMMENT_TAG = "<!-- test report -->"
-# Jobs carrying this label are voted on in Gerrit, not reported to GitHub.
-GERRIT_REPORT_LABEL = "prow.k8s.io/gerrit-report-label"
 
 STATUS_DESCRIPTION_MAX = 140
 BASE_SHA_DELIMITER = " BaseSHA:"
@@ -188,9 +186,8 @@ def _plan_comment(jobs: list[ProwJob], is_bot, comments) -> _CommentPlan:
     latest: int | None = None
     entries: list[str] = []
     for comment in comments:
-        login = comment.user.login if comment.user else ""
-        body = comment.body or ""
-        if not is_bot(login) or COMMENT_TAG not in body:
+        body = comment.body
+        if not is_bot(comment.user) or COMMENT_TAG not in body:
             continue
         if latest is not None:
             previous.append(latest)
@@ -322,27 +319,17 @@ def _comment(job: ProwJob, github: GitHubClient, config: ProwConfig) -> None:
         return
     # Two workers reporting two jobs of one pull request would otherwise both
     # read the old comment and each write a report missing the other's row.
-    _lock(f"{job.org}/{job.repo}#{job.pulls[0]['number']}")
-    if _in_repos(job.org, job.repo, reporter.summary_comment_repos):
-        _report_comment(_summary_jobs(job), github, config, must_create=True)
-    else:
-        _report_comment([job], github, config, must_create=False)
+    with session_lock(f"reporter:{job.org}/{job.repo}#{job.pulls[0]['number']}"):
+        if _in_repos(job.org, job.repo, reporter.summary_comment_repos):
+            _report_comment(_summary_jobs(job), github, config, must_create=True)
+        else:
+            _report_comment([job], github, config, must_create=False)
 
 
 # Locks and bookkeeping -------------------------------------------------------
 
 
-def _lock(name: str) -> None:
-    """Take a PostgreSQL advisory lock on name until the transaction ends.
-    Other databases run one writer at a time anyway: nothing to do there."""
-    if connection.vendor != "postgresql":
-        return
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-
-
+@transaction.atomic
 def _record(job: ProwJob, state: str) -> bool:
     """Remember that state was reported, unless the job moved on meanwhile
     (its new state still needs reporting)."""
@@ -380,15 +367,13 @@ def report_job(
     copy (a duplicate or late message) cannot report a state twice.
     """
     if config is None:
-        from prow.config.active import active_config
-
         config = active_config().config
     if not _reportable(job, config):
         return False
-    with transaction.atomic():
-        # One report of a job at a time: a duplicate message waits here, then
-        # finds the state recorded and sends nothing.
-        _lock(f"prowjob-report:{job.pk}")
+    # One report of a job at a time: a duplicate message waits here, then
+    # finds the state recorded and sends nothing. A session lock, so that no
+    # transaction stays open while GitHub answers.
+    with session_lock(f"reporter:prowjob-report:{job.pk}"):
         try:
             job.refresh_from_db()
         except ProwJob.DoesNotExist:
@@ -396,8 +381,6 @@ def report_job(
         if _reported_already(job):
             return False
         if github is None:
-            from prow.github.client import github_client
-
             github = github_client(job.refs["org"])
         state = job.state
         sent = _send_status(job, github)

@@ -77,23 +77,28 @@ def _is_empty(value: Any) -> bool:
     return value is None or value is False or value == 0 or value in ("", [], {})
 
 
-def _without_nulls(value: Any) -> Any:
-    """Drop null members: Go decodes JSON null into the zero value, which its
-    encoder then omits, and the CRD's typed fields reject null."""
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def without_nulls(value: Any) -> Any:
+    """value without its null members, in mappings and lists alike.
+
+    They come from YAML's empty values (`env:` with nothing under it, a
+    list item `- ` left empty). Kubernetes' schema and the ProwJob CRD
+    reject null wherever a typed value goes, list items included; Go would
+    decode such a null into the zero value, which its encoder then omits
+    in a struct, and the API server treats a missing field as unset.
+    """
     # Exact type checks first: JSON columns only hold dicts, lists and
     # scalars, and isinstance against an ABC is the costliest step of
     # serialising a thousand jobs.
     kind = type(value)
-    if kind is dict:
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if kind is list:
-        return [_without_nulls(v) for v in value]
-    if kind in (str, int, float, bool) or value is None:
+    if kind in _SCALARS:
         return value
-    if isinstance(value, Mapping):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
+        return [without_nulls(v) for v in value if v is not None]
     return value
 
 
@@ -114,7 +119,7 @@ def _ordered(
     for key, value in data.items():
         if key not in result and key not in keys and not _is_empty(value):
             result[key] = value
-    return _without_nulls(result)
+    return without_nulls(result)
 
 
 def pull_to_dict(pull: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,7 +139,7 @@ def pod_spec_to_dict(pod_spec: Mapping[str, Any]) -> dict[str, Any]:
     omitempty there, so a single-container job configured without one (the
     usual case; the pod's copy is renamed `test`) is written with `""`, which
     the CRD's `required: [name]` accepts."""
-    result = _without_nulls(pod_spec)
+    result = without_nulls(pod_spec)
     for key in ("containers", "initContainers", "ephemeralContainers"):
         for container in result.get(key) or []:
             if isinstance(container, dict):
@@ -183,7 +188,7 @@ def _spec(job: ProwJob) -> dict[str, Any]:
         ("reporter_config", job.reporter_config),
     ):
         if value is not None:
-            spec[key] = _without_nulls(value)
+            spec[key] = without_nulls(value)
     if job.rerun_auth_config is not None:
         # Every RerunAuthConfig field is omitempty in Go.
         spec["rerun_auth_config"] = {

@@ -12,7 +12,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jobs.labels import prowjob_labels_and_annotations
+from jobs.labels import (
+    PER_RUN_LABELS,
+    REPORTER_NAME,
+    TRIGGERED_BY_ANNOTATION,
+    prowjob_labels_and_annotations,
+)
 from jobs.models import (
     ALLOWED_TRANSITIONS,
     COMPLETE_STATES,
@@ -25,6 +30,7 @@ from jobs.models import (
     ProwJobType,
 )
 from prow.config.schema import JobBase, Periodic, Postsubmit, Presubmit, ProwConfig
+from prow.tasks import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -166,12 +172,10 @@ def _announce(prowjob_id: int, *, sync: bool) -> None:
     do, synced. The resync tick catches whatever a lost message misses."""
 
     def send():
-        from jobs.tasks import report_prowjob, sync_prowjob
-
         try:
             if sync:
-                sync_prowjob.delay(prowjob_id)
-            report_prowjob.delay(prowjob_id)
+                enqueue("jobs.tasks.sync_prowjob", prowjob_id)
+            enqueue("jobs.tasks.report_prowjob", prowjob_id)
         except Exception as exc:  # broker down: the resync tick will find it
             logger.warning("could not enqueue work for ProwJob %s: %s", prowjob_id, exc)
 
@@ -218,8 +222,6 @@ def prowjob_transition(
 def prowjob_abort(job: ProwJob, description: str, *, report: bool = True) -> bool:
     """Abort a job that has not finished. With report=False (a run superseded
     by a newer one of the same job) the reporter is told not to report it."""
-    from jobs.reporter import REPORTER_NAME
-
     fields = {}
     if not report:
         fields["prev_report_states"] = {
@@ -264,8 +266,6 @@ def pull_request_presubmits_abort(
 
 # A rerun copies the spec as it was.
 _SPEC_COLUMNS = SPEC_COLUMNS + REFS_COLUMNS
-# Labels that belong to one run and must not be carried to the next.
-_PER_RUN_LABELS = ("prow.k8s.io/id", "prow.k8s.io/build-id", "event-GUID")
 
 
 def prowjob_rerun(job: ProwJob, *, user=None) -> ProwJob:
@@ -275,10 +275,8 @@ def prowjob_rerun(job: ProwJob, *, user=None) -> ProwJob:
     "was it a flake?", not "does the branch pass now". Callers check that
     `user` may do this.
     """
-    from jobs.horologium import TRIGGERED_BY_ANNOTATION
-
     fields = {name: copy.deepcopy(getattr(job, name)) for name in _SPEC_COLUMNS}
-    labels = {k: v for k, v in job.labels.items() if k not in _PER_RUN_LABELS}
+    labels = {k: v for k, v in job.labels.items() if k not in PER_RUN_LABELS}
     annotations = dict(job.annotations)
     username = getattr(user, "username", user)
     if username:

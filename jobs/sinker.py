@@ -1,5 +1,5 @@
-"""Sinker: garbage collection of old ProwJobs, their pods and logs, and old
-webhook deliveries (spec §7.4).
+"""Sinker: garbage collection of old ProwJobs, their pods and logs (spec
+§7.4). Old webhook deliveries are hook's to delete (hook.retention).
 
 What goes, with the defaults (config.yaml's `sinker` section, spec §3.8):
 
@@ -10,9 +10,7 @@ What goes, with the defaults (config.yaml's `sinker` section, spec §3.8):
   cluster but exclude_clusters, whose job is complete and either the pod
   was created more than max_pod_age (24h) ago or the job completed more
   than terminated_pod_ttl (= max_pod_age) ago; pods with no ProwJob row,
-  once 30 seconds old;
-- webhook deliveries handled more than PROW_DELIVERY_RETENTION_DAYS (14)
-  days ago, failed ones after twice that; 0 keeps them forever.
+  once 30 seconds old.
 
 Rows are read and deleted in batches of primary keys, each resuming after
 the last key seen rather than from the start, so a table of millions of
@@ -26,19 +24,18 @@ import os
 import posixpath
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from kubernetes import config as kube_config
 
-from hook.models import WebhookDelivery
 from jobs.executors import cluster_configured, executor_for
 from jobs.executors.base import ExecutorError, PodSummary
 from jobs.executors.kubernetes import known_clusters
@@ -47,6 +44,7 @@ from jobs.models import JobArtifact, ProwJob, ProwJobType
 from prow.config.active import active_config
 from prow.config.durations import parse_duration
 from prow.config.schema import ProwConfig
+from prow.locks import session_try_lock
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ ORPHAN_GRACE = timedelta(seconds=30)
 # How many names each list of the report keeps: enough to check a dry run
 # by eye, bounded however much would go.
 SAMPLE_LIMIT = 100
-LOCK_NAME = "prow:sinker"
+LOCK_NAME = "sinker:sweep"
 ALREADY_RUNNING = "another sweep is already running"
 
 
@@ -77,10 +75,8 @@ class SweepReport:
     artifacts: int = 0
     pods: int = 0
     orphan_pods: int = 0
-    deliveries: int = 0
     prowjob_names: list[str] = field(default_factory=list)
     pod_names: list[str] = field(default_factory=list)
-    delivery_guids: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
 
@@ -90,8 +86,7 @@ class SweepReport:
         verb = "would delete" if self.dry_run else "deleted"
         text = (
             f"{verb} {self.prowjobs} prowjobs ({self.artifacts} stored files), "
-            f"{self.pods} pods ({self.orphan_pods} orphaned), "
-            f"{self.deliveries} webhook deliveries"
+            f"{self.pods} pods ({self.orphan_pods} orphaned)"
         )
         if self.error_count:
             text += f"; {self.error_count} errors"
@@ -135,11 +130,13 @@ def sweep(
     batch_size: int = BATCH_SIZE,
 ) -> SweepReport:
     """Delete old complete ProwJobs (with their stored files), the pods of
-    finished jobs and orphaned pods, and old webhook deliveries. With
-    dry_run, only report what would go."""
+    finished jobs and orphaned pods. With dry_run, only report what would
+    go."""
     now = now or timezone.now()
     report = SweepReport(dry_run=dry_run)
-    with _sweep_lock() as acquired:
+    # A session lock, not a transaction one: the sweep commits batch by
+    # batch and must hold the lock across all of them.
+    with session_try_lock(LOCK_NAME) as acquired:
         if not acquired:
             report.skipped = ALREADY_RUNNING
             logger.info("sinker: %s", report.summary())
@@ -148,38 +145,8 @@ def sweep(
         ages = _Ages.from_config(config)
         _sweep_prowjobs(report, config, now - ages.max_prowjob_age, batch_size)
         _sweep_pods(report, config, ages, now)
-        _sweep_deliveries(report, now, batch_size)
     logger.info("sinker: %s", report.summary())
     return report
-
-
-@contextmanager
-def _sweep_lock() -> Iterator[bool]:
-    # A session lock, not a transaction one: the sweep commits batch by batch
-    # and must hold the lock across all of them. SQLite runs one process
-    # (the embedded setup), so nothing can overlap there.
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [LOCK_NAME])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            _unlock()
-
-
-def _unlock() -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [LOCK_NAME])
-    except DatabaseError:
-        # The connection broke or its transaction failed; the first case
-        # releases the lock by itself, and raising here would hide the
-        # error that got us here.
-        logger.exception("sinker: advisory lock not released")
 
 
 def _batches(
@@ -420,40 +387,3 @@ def _pod_verdict(
     if now - completion_time > ages.terminated_pod_ttl:
         return "terminated_pod_ttl"
     return None
-
-
-# Webhook deliveries ----------------------------------------------------------
-
-
-def delivery_retention() -> timedelta | None:
-    """How long a handled webhook delivery is kept (failed ones twice as
-    long, to leave time to look into them); None keeps them forever."""
-    days = getattr(settings, "PROW_DELIVERY_RETENTION_DAYS", 14)
-    return timedelta(days=days) if days and days > 0 else None
-
-
-def _sweep_deliveries(report: SweepReport, now: datetime, batch_size: int) -> None:
-    retention = delivery_retention()
-    if retention is None:
-        return
-    Status = WebhookDelivery.Status
-    for status, cutoff in (
-        (Status.DONE, now - retention),
-        (Status.FAILED, now - 2 * retention),
-    ):
-        # Age counts from the last attempt: a delivery redelivered by hand
-        # yesterday keeps the error it got yesterday.
-        old = WebhookDelivery.objects.filter(
-            Q(finished_at__lt=cutoff)
-            | Q(finished_at__isnull=True, received_at__lt=cutoff),
-            status=status,
-        )
-        for rows in _batches(old, ("guid",), batch_size):
-            if report.dry_run:
-                report.deliveries += len(rows)
-            else:
-                report.deliveries += WebhookDelivery.objects.filter(
-                    pk__in=[pk for pk, _ in rows], status=status
-                ).delete()[0]
-            for _, guid in rows:
-                report.sample(report.delivery_guids, guid)

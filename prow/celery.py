@@ -4,6 +4,7 @@ import os
 from enum import StrEnum
 
 from celery import Celery
+from django.conf import settings
 from kombu import Queue as KombuQueue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prow.settings")
@@ -26,7 +27,20 @@ app.conf.task_default_queue = Queue.DEFAULT
 # A worker started without -Q consumes every queue, so one worker is enough
 # for a small installation.
 app.conf.task_queues = [KombuQueue(q.value) for q in Queue]
+# Every beat tick runs on the periodic queue, so a backlog of webhooks or
+# pod work never delays the sweeps that catch what those missed. Exact
+# names win over the patterns below them.
+PERIODIC_TASKS = (
+    "prow.config.tasks.sync_config_files",
+    "jobs.tasks.plank_resync",
+    "jobs.tasks.horologium_tick",
+    "jobs.tasks.sinker_sweep",
+    "jobs.tasks.reconcile_missed_configs",
+    "hook.tasks.sweep_deliveries",
+    "hook.tasks.prune_deliveries",
+)
 app.conf.task_routes = {
+    **{task: {"queue": Queue.PERIODIC} for task in PERIODIC_TASKS},
     "hook.tasks.*": {"queue": Queue.HOOK},
     "jobs.tasks.*": {"queue": Queue.JOBS},
     "tide.tasks.*": {"queue": Queue.TIDE},
@@ -36,8 +50,6 @@ app.autodiscover_tasks(["prow.config", "hook", "jobs", "tide", "deck"])
 
 @app.on_after_finalize.connect
 def setup_periodic_tasks(sender, **kwargs):
-    from django.conf import settings
-
     # (seconds, task, name). Expiry equal to the interval keeps a backlog
     # from piling up. Watching the config files is cheap (two small reads)
     # and a ConfigMap update should be live within seconds.
@@ -60,7 +72,7 @@ def setup_periodic_tasks(sender, **kwargs):
         (
             300,
             "jobs.tasks.sinker_sweep",
-            "sinker: delete old jobs, pods, logs, deliveries (per resync_period)",
+            "sinker: delete old jobs, pods and logs (per resync_period)",
         ),
         (
             300,
@@ -71,6 +83,11 @@ def setup_periodic_tasks(sender, **kwargs):
             settings.PROW_HOOK_SWEEP_SECONDS,
             "hook.tasks.sweep_deliveries",
             "hook: re-enqueue deliveries not handled in time",
+        ),
+        (
+            300,
+            "hook.tasks.prune_deliveries",
+            "hook: delete old handled deliveries (hourly)",
         ),
     ]
     for seconds, task, name in schedule:

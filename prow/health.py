@@ -7,6 +7,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from prow.celery import app
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,8 +28,6 @@ def check_database() -> str | None:
 
 
 def check_broker() -> str | None:
-    from prow.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(

@@ -349,7 +349,7 @@ if PROW_HOOK_STALE_SECONDS <= PROW_HOOK_TASK_TIME_LIMIT:
         "worker's delivery could be taken over by another"
     )
 # Handled webhook deliveries are kept this many days (failed ones twice as
-# long) before sinker deletes them; 0 keeps them forever.
+# long) before hook deletes them (hook.retention); 0 keeps them forever.
 PROW_DELIVERY_RETENTION_DAYS = env_int("PROW_DELIVERY_RETENTION_DAYS", 14)
 # GitHub caps webhook payloads at 25 MB.
 PROW_HOOK_MAX_BODY_BYTES = env_int("PROW_HOOK_MAX_BODY_BYTES", 25 * 1024 * 1024)

@@ -14,6 +14,7 @@ def test_registered_task_names():
     assert ours == [
         "hook.tasks.handle_deliveries",
         "hook.tasks.handle_delivery",
+        "hook.tasks.prune_deliveries",
         "hook.tasks.sweep_deliveries",
         "jobs.tasks.horologium_tick",
         "jobs.tasks.plank_resync",
@@ -38,3 +39,21 @@ def test_tasks_default_to_late_acknowledgement():
 def test_every_queue_is_consumed_by_a_default_worker():
     assert {q.name for q in app.conf.task_queues} == {q.value for q in Queue}
     assert app.conf.task_routes["hook.tasks.*"] == {"queue": Queue.HOOK}
+
+
+def test_every_beat_tick_runs_on_the_periodic_queue():
+    app.loader.import_default_modules()
+    ticks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "jobs.tasks.horologium_tick" in ticks
+    for task in ticks:
+        route = app.amqp.router.route({}, task)
+        assert route["queue"].name == Queue.PERIODIC, task
+
+
+def test_work_other_than_ticks_keeps_its_queue():
+    for task, queue in (
+        ("hook.tasks.handle_delivery", Queue.HOOK),
+        ("jobs.tasks.sync_prowjob", Queue.JOBS),
+        ("jobs.tasks.reconcile_config", Queue.JOBS),
+    ):
+        assert app.amqp.router.route({}, task)["queue"].name == queue

@@ -13,8 +13,8 @@ def cluster_configured() -> bool:
 
 def executor_for(cluster: str) -> Executor:
     """Kubernetes when a cluster is configured (never the local executor
-    then); otherwise local processes. Raises ExecutorError(permanent=True)
-    for a cluster alias that is not configured."""
+    then); otherwise local processes. Raises ExecutorError (permanent) for a
+    cluster alias that is not configured."""
     if cluster_configured():
         return kubernetes_executor(settings.KUBECONFIG, cluster)
     return LocalExecutor(

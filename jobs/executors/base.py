@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from prow.errors import OutsideError, TransientError
 
-class ExecutorError(Exception):
-    """permanent=True: retrying will not help (the spec was refused, the
-    cluster is unknown). permanent=False: try again on the next sync."""
 
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.permanent = permanent
+class ExecutorError(OutsideError):
+    """The executor failed a call. Raised as is, retrying will not help (the
+    spec was refused, the cluster is unknown); callers catch this class and
+    read `permanent`, since the transient kind is a subclass."""
+
+
+class ExecutorTransientError(ExecutorError, TransientError):
+    """Try again on the next sync: the cluster was unreachable or failed."""
 
 
 class PodExists(Exception):

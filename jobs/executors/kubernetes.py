@@ -24,10 +24,12 @@ from jobs.executors.base import (
     MISSING,
     ContainerState,
     ExecutorError,
+    ExecutorTransientError,
     PodExists,
     PodStatus,
     PodSummary,
 )
+from jobs.labels import BUILD_ID_LABEL
 
 logger = logging.getLogger(__name__)
 TIMEOUT = 15  # seconds for any one API call
@@ -52,9 +54,8 @@ class KubernetesExecutor:
         except ApiException:
             raise  # the caller knows what each status means
         except (HTTPError, OSError) as exc:
-            raise ExecutorError(
-                f"cluster {self.cluster} unreachable during {what}: {exc}",
-                permanent=False,
+            raise ExecutorTransientError(
+                f"cluster {self.cluster} unreachable during {what}: {exc}"
             )
 
     def create(self, pod: dict) -> None:
@@ -64,10 +65,10 @@ class KubernetesExecutor:
         except ApiException as exc:
             if exc.status == 409:
                 raise PodExists(pod["metadata"]["name"])
-            raise ExecutorError(
-                f"{exc.status} {_message(exc)}",
-                permanent=exc.status is not None and 400 <= exc.status < 500,
-            )
+            # A 4xx is the spec refused: sending it again changes nothing.
+            refused = exc.status is not None and 400 <= exc.status < 500
+            error = ExecutorError if refused else ExecutorTransientError
+            raise error(f"{exc.status} {_message(exc)}")
 
     def status(self, namespace: str, name: str) -> PodStatus:
         try:
@@ -75,7 +76,7 @@ class KubernetesExecutor:
         except ApiException as exc:
             if exc.status == 404:
                 return MISSING
-            raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
+            raise ExecutorTransientError(f"{exc.status} {_message(exc)}")
         return _status(pod)
 
     def delete(self, namespace: str, name: str) -> None:
@@ -83,7 +84,7 @@ class KubernetesExecutor:
             self._call("pod deletion", self.api.delete_namespaced_pod, name, namespace)
         except ApiException as exc:
             if exc.status != 404:
-                raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
+                raise ExecutorTransientError(f"{exc.status} {_message(exc)}")
 
     def logs(self, namespace: str, name: str, container: str, limit_bytes: int) -> str:
         try:
@@ -98,7 +99,7 @@ class KubernetesExecutor:
         except ApiException as exc:
             if exc.status in (400, 404):
                 return ""
-            raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
+            raise ExecutorTransientError(f"{exc.status} {_message(exc)}")
 
     def artifacts(
         self, namespace: str, name: str, limit: int
@@ -120,7 +121,7 @@ class KubernetesExecutor:
                 label_selector=selector,
             )
         except ApiException as exc:
-            raise ExecutorError(f"{exc.status} {_message(exc)}", permanent=False)
+            raise ExecutorTransientError(f"{exc.status} {_message(exc)}")
         return [_summary(pod) for pod in pods.items]
 
 
@@ -211,7 +212,7 @@ def _status(pod) -> PodStatus:
         reason=(status.reason if status else "") or "",
         message=(status.message if status else "") or "",
         containers=tuple(containers),
-        build_id=labels.get("prow.k8s.io/build-id", ""),
+        build_id=labels.get(BUILD_ID_LABEL, ""),
     )
 
 
@@ -257,12 +258,12 @@ def kubernetes_executor(kubeconfig: str, cluster: str) -> KubernetesExecutor:
 def _connect(kubeconfig: str, cluster: str) -> client.CoreV1Api:
     if not kubeconfig:
         if cluster != "default":
-            raise ExecutorError(f"unknown cluster alias {cluster!r}", permanent=True)
+            raise ExecutorError(f"unknown cluster alias {cluster!r}")
         configuration = client.Configuration()
         config.load_incluster_config(client_configuration=configuration)
         return client.CoreV1Api(client.ApiClient(configuration))
     if cluster not in known_clusters(kubeconfig):
-        raise ExecutorError(f"unknown cluster alias {cluster!r}", permanent=True)
+        raise ExecutorError(f"unknown cluster alias {cluster!r}")
     context = None if cluster == "default" else cluster
     api_client = config.new_client_from_config(config_file=kubeconfig, context=context)
     return client.CoreV1Api(api_client)

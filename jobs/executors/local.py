@@ -26,6 +26,7 @@ from jobs.executors.base import (
     PodStatus,
     PodSummary,
 )
+from jobs.labels import BUILD_ID_LABEL, TYPE_LABEL
 
 PULL_REQUEST_TYPES = {"presubmit", "batch"}
 
@@ -64,14 +65,13 @@ class LocalExecutor:
     def create(self, pod: dict) -> None:
         labels = pod["metadata"].get("labels") or {}
         if (
-            labels.get("prow.k8s.io/type") in PULL_REQUEST_TYPES
+            labels.get(TYPE_LABEL) in PULL_REQUEST_TYPES
             and not self.allow_pull_requests
         ):
             raise ExecutorError(
                 "the local executor runs no pull request code (it has no "
                 "isolation); set PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS=true to "
-                "allow it on a machine you do not mind exposing",
-                permanent=True,
+                "allow it on a machine you do not mind exposing"
             )
         folder = self._dir(pod["metadata"]["namespace"], pod["metadata"]["name"])
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,7 @@ class LocalExecutor:
             pod = json.loads((folder / "pod.json").read_text())
         except (OSError, ValueError):
             return MISSING
-        build_id = (pod["metadata"].get("labels") or {}).get("prow.k8s.io/build-id", "")
+        build_id = (pod["metadata"].get("labels") or {}).get(BUILD_ID_LABEL, "")
         try:
             status = json.loads((folder / "status.json").read_text())
         except (OSError, ValueError):

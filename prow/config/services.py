@@ -3,30 +3,21 @@
 import logging
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from prow.config.active import forget_cached_config
 from prow.config.models import ConfigVersion
 from prow.config.validation import ValidationResult, validate
+from prow.locks import transaction_lock
+from prow.tasks import enqueue
 
 logger = logging.getLogger(__name__)
-
-# Any constant works; it names the lock that serialises config writers
-# across processes on PostgreSQL.
-_ADVISORY_LOCK_ID = 0x70726F77
 
 
 class ConfigInvalid(Exception):
     def __init__(self, result: ValidationResult):
         self.result = result
         super().__init__("; ".join(str(e) for e in result.errors))
-
-
-def _lock_config_writes() -> None:
-    # SQLite serialises writers itself (transactions start IMMEDIATE).
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_ID])
 
 
 def config_version_create(
@@ -45,7 +36,9 @@ def config_version_create(
     if not result.ok:
         raise ConfigInvalid(result)
     with transaction.atomic():
-        _lock_config_writes()
+        # Serialises config writers across processes (SQLite serialises
+        # writers itself).
+        transaction_lock("config:writes")
         previous = (
             ConfigVersion.objects.order_by("-pk").values_list("pk", flat=True).first()
         )
@@ -73,10 +66,8 @@ def _announce_change(previous: int | None, new: int) -> None:
     the status reconciler decides, on a worker."""
     if previous is None:
         return
-    from prow.celery import app
-
     try:
-        app.send_task("jobs.tasks.reconcile_config", args=[previous, new])
+        enqueue("jobs.tasks.reconcile_config", previous, new)
     except Exception as exc:  # broker down: reconcile_missed_configs catches it
         logger.warning("could not enqueue the reconcile of version %s: %s", new, exc)
 
@@ -132,7 +123,7 @@ def config_sync_files(*, config_path: str, plugins_path: str) -> ConfigVersion |
         return None
     try:
         with transaction.atomic():
-            _lock_config_writes()
+            transaction_lock("config:writes")
             # Another process may have imported the same change meanwhile.
             if content_hash == _last_file_hash():
                 return None

@@ -1,12 +1,12 @@
+from django.conf import settings
+
+from prow.config.active import active_config
+from prow.config.services import config_sync_files
 from prow.tasks import prow_task
 
 
 @prow_task(name="prow.config.tasks.sync_config_files", max_retries=0)
 def sync_config_files() -> None:
-    from django.conf import settings
-
-    from prow.config.services import config_sync_files
-
     config_sync_files(
         config_path=settings.PROW_CONFIG_PATH,
         plugins_path=settings.PROW_PLUGIN_CONFIG_PATH,
@@ -17,6 +17,4 @@ def sync_config_files() -> None:
 def active_version() -> int | None:
     """The config version this worker acts on: for operators checking that
     a change has reached the workers (`celery call`), and for tests."""
-    from prow.config.active import active_config
-
     return active_config().version_id

@@ -15,6 +15,7 @@ from jobs.models import ProwJob, ProwJobState
 from jobs.services import prowjob_transition
 from prow.config.active import forget_cached_config
 from prow.config.services import config_version_create
+from prow.locks import transaction_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -436,10 +437,7 @@ def test_a_tick_skips_while_another_holds_the_lock(clock):
     use_periodics({"name": "hourly", "interval": "1h"})
     results = []
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s)", [horologium._ADVISORY_LOCK_ID]
-            )
+        transaction_lock(horologium.LOCK_NAME)
         _in_thread(lambda: results.append(tick()))
     assert results == [[]]
     assert not ProwJob.objects.exists()

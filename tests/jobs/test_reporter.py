@@ -7,7 +7,6 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from hook.plugins.base import ABOUT_BOT
 from jobs.labels import IS_OPTIONAL_LABEL
 from jobs.models import ProwJob, ProwJobState
 from jobs.reporter import (
@@ -31,6 +30,7 @@ from prow.config.schema import (
     Presubmit,
     ProwConfig,
 )
+from prow.github.bot import ABOUT_BOT
 from prow.github.client import GitHubError, github_client
 
 pytestmark = pytest.mark.django_db

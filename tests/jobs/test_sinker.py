@@ -1,5 +1,6 @@
-"""Sinker: old ProwJobs, their stored files, pods and webhook deliveries go;
-what is running, recent, or the last run of a periodic stays."""
+"""Sinker: old ProwJobs, their stored files and pods go; what is running,
+recent, or the last run of a periodic stays. (Old webhook deliveries are
+hook's: tests/hook/test_retention.py.)"""
 
 import json
 import uuid
@@ -15,14 +16,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from hook.models import WebhookDelivery
 from jobs import sinker
 from jobs.executors.kubernetes import forget_connections
 from jobs.logs import artifact_store
-from jobs.models import JobArtifact, ProwJob
+from jobs.models import BuildCounter, JobArtifact, ProwJob
 from prow.config.active import active_config, forget_cached_config
 from prow.config.models import ConfigVersion
 from prow.config.services import config_version_create
+from prow.locks import lock_key
 from tests.fakes.kube import FakeKube
 
 pytestmark = pytest.mark.django_db
@@ -238,7 +239,7 @@ def test_with_another_table_referring_to_jobs_django_does_the_cascade(monkeypatc
     # A relation added later must get its on_delete applied, which the
     # one-statement delete would skip.
     class Referrer:
-        related_model = WebhookDelivery
+        related_model = BuildCounter
 
     related = (*ProwJob._meta.related_objects, Referrer())
     monkeypatch.setattr(ProwJob._meta, "related_objects", related)
@@ -259,25 +260,15 @@ def test_dry_run_lists_what_would_go_and_deletes_nothing():
     old = ended(age=timedelta(days=8))
     log = artifact_store(old, "build-log.txt", "old\n", limit=100, complete=True)
     ended("nightly", age=timedelta(days=9), type="periodic")
-    delivery = WebhookDelivery.objects.create(
-        guid="done-long-ago",
-        event="ping",
-        payload={},
-        status="done",
-        received_at=NOW - timedelta(days=30),
-        finished_at=NOW - timedelta(days=30),
-    )
 
     report = sinker.sweep(now=NOW, dry_run=True, batch_size=1)
 
     assert report.dry_run
-    assert (report.prowjobs, report.artifacts, report.deliveries) == (1, 1, 1)
+    assert (report.prowjobs, report.artifacts) == (1, 1)
     assert report.prowjob_names == [f"unit/{old.name}"]
-    assert report.delivery_guids == ["done-long-ago"]
     assert report.summary().startswith("would delete 1 prowjobs")
     assert exists(old) == [True]
     assert default_storage.exists(log.file.name)
-    assert WebhookDelivery.objects.filter(pk=delivery.pk).exists()
 
 
 def test_management_command_prints_the_report(capsys):
@@ -289,63 +280,6 @@ def test_management_command_prints_the_report(capsys):
     assert "would delete 1 prowjobs" in out
     assert f"unit/{old.name}" in out
     assert exists(old) == [True]
-
-
-# Webhook deliveries ----------------------------------------------------------
-
-
-def delivery(guid, status, age: timedelta) -> WebhookDelivery:
-    at = NOW - age
-    return WebhookDelivery.objects.create(
-        guid=guid,
-        event="issue_comment",
-        payload={},
-        status=status,
-        received_at=at,
-        finished_at=at if status in ("done", "failed") else None,
-    )
-
-
-def test_deliveries_are_kept_for_the_retention_and_failed_ones_twice_as_long():
-    day = timedelta(days=1)
-    doomed = [
-        delivery("done-15", "done", 15 * day),
-        delivery("fail-29", "failed", 29 * day),
-    ]
-    kept = [
-        delivery("done-13", "done", 13 * day),
-        delivery("fail-20", "failed", 20 * day),
-        # Never handled: the sweeper may still want it; not sinker's to drop.
-        delivery("pending-90", "pending", 90 * day),
-    ]
-
-    report = sinker.sweep(now=NOW, batch_size=1)
-
-    assert report.deliveries == 2
-    left = set(WebhookDelivery.objects.values_list("guid", flat=True))
-    assert left == {d.guid for d in kept}
-    assert not left & {d.guid for d in doomed}
-
-
-def test_delivery_retention_is_a_setting(settings):
-    settings.PROW_DELIVERY_RETENTION_DAYS = 3
-    delivery("done-4", "done", timedelta(days=4))
-    delivery("done-2", "done", timedelta(days=2))
-
-    sinker.sweep(now=NOW)
-
-    assert list(WebhookDelivery.objects.values_list("guid", flat=True)) == ["done-2"]
-
-
-def test_a_delivery_redelivered_lately_counts_from_its_last_attempt():
-    old = delivery("retried", "failed", timedelta(days=60))
-    WebhookDelivery.objects.filter(pk=old.pk).update(
-        finished_at=NOW - timedelta(days=1)
-    )
-
-    sinker.sweep(now=NOW)
-
-    assert WebhookDelivery.objects.filter(pk=old.pk).exists()
 
 
 # Pods ------------------------------------------------------------------------
@@ -559,7 +493,7 @@ def test_a_second_sweep_while_one_runs_does_nothing():
         # try, not wait: a lock some earlier sweep failed to release makes
         # this fail here instead of hanging.
         held = other.execute(
-            "SELECT pg_try_advisory_lock(hashtext(%s))", [sinker.LOCK_NAME]
+            "SELECT pg_try_advisory_lock(%s)", [lock_key(sinker.LOCK_NAME)]
         ).fetchone()[0]
         assert held is True
 
@@ -568,12 +502,12 @@ def test_a_second_sweep_while_one_runs_does_nothing():
         assert report.skipped == sinker.ALREADY_RUNNING
         assert "already running" in report.summary()
         assert exists(old) == [True]
-        other.execute("SELECT pg_advisory_unlock(hashtext(%s))", [sinker.LOCK_NAME])
+        other.execute("SELECT pg_advisory_unlock(%s)", [lock_key(sinker.LOCK_NAME)])
 
     assert sinker.sweep(now=NOW).prowjobs == 1
     # The finished sweep let go of its lock: another may take it.
     with _other_connection() as other:
         taken = other.execute(
-            "SELECT pg_try_advisory_lock(hashtext(%s))", [sinker.LOCK_NAME]
+            "SELECT pg_try_advisory_lock(%s)", [lock_key(sinker.LOCK_NAME)]
         ).fetchone()[0]
     assert taken is True

@@ -1,15 +1,20 @@
 """The wiring between config changes, beat and the time-driven parts."""
 
 import json
+import re
 
 import pytest
 import redis
 from django.core.cache import cache
 
 from jobs import tasks
+from jobs.models import ProwJobState, Watermark
+from jobs.services import presubmit_fields, prowjob_create, prowjob_transition
 from prow.celery import Queue, app
 from prow.config.models import ConfigVersion
+from prow.config.schema import Presubmit, ProwConfig
 from prow.config.services import config_version_create
+from prow.tasks import enqueue
 
 pytestmark = pytest.mark.django_db
 
@@ -31,22 +36,90 @@ def test_a_config_change_asks_for_a_reconcile(
     first = version("log_level: info\n")
     with django_capture_on_commit_callbacks(execute=True):
         second = version("log_level: debug\n")
-    messages = [
-        json.loads(raw)
-        for raw in redis.Redis.from_url(app.conf.broker_url).lrange(Queue.JOBS, 0, -1)
-    ]
-    reconciles = [
-        m for m in messages if m["headers"]["task"] == "jobs.tasks.reconcile_config"
-    ]
+    reconciles = queued("jobs.tasks.reconcile_config", Queue.JOBS)
     assert len(reconciles) == 1
-    assert reconciles[0]["headers"]["argsrepr"] == repr([first.pk, second.pk])
+    assert reconciles[0]["headers"]["argsrepr"] == repr((first.pk, second.pk))
+
+
+def queued(task: str, queue: Queue) -> list[dict]:
+    broker = redis.Redis.from_url(app.conf.broker_url)
+    messages = [json.loads(raw) for raw in broker.lrange(queue, 0, -1)]
+    return [m for m in messages if m["headers"]["task"] == task]
 
 
 def test_missed_config_changes_are_reconciled(eager):
-    cache.delete(tasks.RECONCILED_KEY)
     first = version("log_level: info\n")
     tasks.reconcile_missed_configs()
-    assert cache.get(tasks.RECONCILED_KEY) == first.pk  # a start point, no work
+    # A start point, no work.
+    assert Watermark.read(tasks.RECONCILED) == first.pk
     second = version("log_level: debug\n")
     tasks.reconcile_missed_configs()
-    assert cache.get(tasks.RECONCILED_KEY) == second.pk
+    assert Watermark.read(tasks.RECONCILED) == second.pk
+
+
+def test_the_reconciled_version_survives_a_cache_clear(clean_broker, settings):
+    # A cache of this test's own, since clearing the shared one would flush
+    # the broker of every other test run.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    first = version("log_level: info\n")
+    tasks.reconcile_missed_configs()
+    cache.clear()
+    second = version("log_level: debug\n")
+
+    tasks.reconcile_missed_configs()
+
+    # The change is still caught, not taken for a new start point.
+    assert Watermark.read(tasks.RECONCILED) == first.pk
+    reconciles = queued("jobs.tasks.reconcile_config", Queue.JOBS)
+    assert [m["headers"]["argsrepr"] for m in reconciles] == [
+        repr((first.pk, second.pk))
+    ]
+
+
+def test_the_watermark_never_moves_back():
+    Watermark.advance("test:mark", 7)
+    Watermark.advance("test:mark", 5)
+    assert Watermark.read("test:mark") == 7
+    Watermark.advance("test:mark", 9)
+    assert Watermark.read("test:mark") == 9
+    assert Watermark.read("test:other") is None
+
+
+def test_a_task_is_enqueued_by_name_and_routed(clean_broker):
+    enqueue("jobs.tasks.sync_prowjob", 123)
+    enqueue("jobs.tasks.plank_resync")
+    assert [
+        m["headers"]["argsrepr"] for m in queued("jobs.tasks.sync_prowjob", Queue.JOBS)
+    ] == ["(123,)"]
+    assert len(queued("jobs.tasks.plank_resync", Queue.PERIODIC)) == 1
+
+
+def test_a_task_enqueued_by_name_runs_at_once_when_eager(eager):
+    first = version("log_level: info\n")
+    enqueue("jobs.tasks.reconcile_missed_configs")
+    assert Watermark.read(tasks.RECONCILED) == first.pk
+
+
+def test_a_report_that_github_fails_for_now_is_retried(eager, fake_github):
+    head = "a" * 40
+    fake_github.add_repo("acme", "app", sha="b" * 40)
+    fake_github.add_pull("acme", "app", 7, "alice", head_sha=head)
+    refs = {
+        "org": "acme",
+        "repo": "app",
+        "base_ref": "main",
+        "base_sha": "b" * 40,
+        "pulls": [{"number": 7, "author": "alice", "sha": head}],
+    }
+    unit = Presubmit(name="unit", spec={"containers": [{"image": "alpine"}]})
+    job = prowjob_create(fields=presubmit_fields(unit, refs, ProwConfig()))
+    assert prowjob_transition(job, ProwJobState.PENDING, description="Started.")
+    fake_github.fail_next("POST", r"^/repos/acme/app/statuses/", status=502, times=2)
+
+    tasks.report_prowjob.apply((job.pk,))
+
+    statuses = fake_github.requests("POST", re.compile(r"^/repos/acme/app/statuses/"))
+    assert len(statuses) == 3  # two refused, the third taken
+    assert [s.state for s in fake_github.statuses("acme", "app", head)] == ["pending"]

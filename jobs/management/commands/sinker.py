@@ -1,7 +1,8 @@
 """sinker: run one garbage-collection sweep now, or see what it would delete.
 
 Beat runs the same sweep every sinker.resync_period; this is for a first
-look at a big backlog (--dry-run) or for clearing it by hand.
+look at a big backlog (--dry-run) or for clearing it by hand. Old webhook
+deliveries are hook's: see prune_deliveries.
 """
 
 from django.core.management.base import BaseCommand
@@ -12,7 +13,7 @@ from jobs.sinker import BATCH_SIZE, sweep
 class Command(BaseCommand):
     help = (
         "Delete old finished ProwJobs (and their stored logs), pods of finished "
-        "jobs, orphaned pods and old webhook deliveries."
+        "jobs and orphaned pods."
     )
 
     def add_arguments(self, parser):
@@ -34,7 +35,6 @@ class Command(BaseCommand):
         sections = [
             ("prowjobs", report.prowjobs, report.prowjob_names),
             ("pods", report.pods, report.pod_names),
-            ("webhook deliveries", report.deliveries, report.delivery_guids),
             ("errors", len(report.errors), report.errors),
         ]
         for title, count, names in sections:
