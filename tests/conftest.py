@@ -43,6 +43,31 @@ def _fresh_job_names():
 
 
 @pytest.fixture
+def activate_config(db):
+    """Store a config and make it the active one, as an import or the admin
+    would: `activate_config(config_yaml=..., plugins_yaml=...)` returns the
+    new ConfigVersion; calling it again replaces it with another."""
+    from prow.config.models import ConfigVersion
+    from prow.config.services import config_version_create
+
+    def activate(
+        config_yaml: str = "",
+        plugins_yaml: str = "",
+        *,
+        source: str = ConfigVersion.Source.API,
+        comment: str = "",
+    ) -> ConfigVersion:
+        return config_version_create(
+            config_yaml=config_yaml,
+            plugins_yaml=plugins_yaml,
+            source=source,
+            comment=comment,
+        )
+
+    return activate
+
+
+@pytest.fixture
 def example_texts() -> tuple[str, str]:
     return (
         (EXAMPLES / "config.yaml").read_text(encoding="utf-8"),

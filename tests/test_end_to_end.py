@@ -12,9 +12,6 @@ from jobs.executors.kubernetes import forget_connections
 from jobs.logs import artifact_text
 from jobs.models import JobArtifact, ProwJob
 from jobs.tasks import plank_resync
-from prow.config.active import forget_cached_config
-from prow.config.models import ConfigVersion
-from prow.config.services import config_version_create
 from tests.fakes.kube import FakeKube
 from tests.processes import wait_until
 from tests.webhooks import fixture_payload
@@ -23,25 +20,29 @@ ORG, REPO, PR = "acme", "app", 7
 BASE_TIP, HEAD = "b" * 40, "a" * 40
 
 
-def configure(command):
-    config = textwrap.dedent(
-        f"""\
-        pod_namespace: test-pods
-        presubmits:
-          {ORG}/{REPO}:
-          - name: unit
-            spec:
-              containers:
-              - image: golang
-                command: {command}
-        """
-    )
-    config_version_create(
-        config_yaml=config,
-        plugins_yaml=f"plugins:\n  {ORG}/{REPO}: [trigger]\n",
-        source=ConfigVersion.Source.API,
-    )
-    forget_cached_config()
+@pytest.fixture
+def configure(activate_config):
+    """configure(command): trigger on for the repository, and one presubmit,
+    `unit`, whose container runs `command`."""
+
+    def configure(command):
+        config = textwrap.dedent(
+            f"""\
+            pod_namespace: test-pods
+            presubmits:
+              {ORG}/{REPO}:
+              - name: unit
+                spec:
+                  containers:
+                  - image: golang
+                    command: {command}
+            """
+        )
+        return activate_config(
+            config_yaml=config, plugins_yaml=f"plugins:\n  {ORG}/{REPO}: [trigger]\n"
+        )
+
+    return configure
 
 
 @pytest.fixture
@@ -107,6 +108,7 @@ def assert_reported_failure(github, job, settings):
 def test_test_comment_to_failed_status_on_kubernetes(
     celery_worker_thread,
     clean_broker,
+    configure,
     github,
     post_webhook,
     settings,
@@ -142,6 +144,7 @@ def test_test_comment_to_failed_status_on_kubernetes(
 def test_test_comment_to_failed_status_with_a_local_process(
     celery_worker_thread,
     clean_broker,
+    configure,
     github,
     post_webhook,
     settings,

@@ -10,8 +10,6 @@ import pytest
 import redis
 
 from prow.celery import app
-from prow.config.models import ConfigVersion
-from prow.config.services import config_version_create
 from prow.github.client import forget_clients
 from tests.fakes.github import FakeGitHub
 
@@ -80,22 +78,14 @@ def fake_github(tmp_path, settings):
 
 
 @pytest.fixture
-def plugins_enabled(db):
+def plugins_enabled(activate_config):
     """Make a plugins.yaml active: plugins_enabled({"org/repo": [...]})."""
 
     def enable(mapping: dict[str, list[str]], extra_yaml: str = ""):
         lines = ["plugins:"]
         for key, names in mapping.items():
             lines.append(f"  {json.dumps(key)}: {json.dumps(names)}")
-        version = config_version_create(
-            config_yaml="",
-            plugins_yaml="\n".join(lines) + "\n" + extra_yaml,
-            source=ConfigVersion.Source.API,
-        )
-        from prow.config.active import forget_cached_config
-
-        forget_cached_config()
-        return version
+        return activate_config(plugins_yaml="\n".join(lines) + "\n" + extra_yaml)
 
     return enable
 

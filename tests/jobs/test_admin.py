@@ -2,17 +2,14 @@ import pytest
 from django.urls import reverse
 
 from jobs.models import ProwJob
-from jobs.services import presubmit_fields, prowjob_create
-from prow.config.schema import Presubmit, ProwConfig
+from tests.factories import ProwJobFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def job():
-    presubmit = Presubmit(name="unit", spec={"containers": [{"image": "a"}]})
-    refs = {"org": "acme", "repo": "app", "base_ref": "main", "base_sha": "b" * 40}
-    return prowjob_create(fields=presubmit_fields(presubmit, refs, ProwConfig()))
+    return ProwJobFactory(job="unit")
 
 
 def test_job_page_shows_the_prowjob(admin_client, job):

@@ -13,8 +13,9 @@ from jobs.environment import (
     refs_string,
     reserved_env_names,
 )
-from jobs.models import ProwJob
+from jobs.models import ProwJob, ProwJobState
 from tests.conftest import EXAMPLES
+from tests.factories import ProwJobFactory
 
 REFS = {
     "org": "kubernetes",
@@ -35,15 +36,11 @@ REFS = {
 
 
 def presubmit(**overrides) -> ProwJob:
-    fields = {
-        "type": "presubmit",
-        "job": "pull-unit",
-        "context": "pull-unit",
-        "refs": REFS,
-        "build_id": "17",
-    }
+    """An unsaved presubmit, pull-unit, of kubernetes/test-infra#42, running
+    as build 17."""
+    fields = {"job": "pull-unit", "refs": REFS, "pending": True, "build_id": "17"}
     fields.update(overrides)
-    return ProwJob(**fields)
+    return ProwJobFactory.build(**fields)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +126,7 @@ def test_job_spec_has_the_originals_keys_and_omits_empty_ones():
 
 
 def test_triggered_job_spec_has_no_buildid_until_one_is_allocated():
-    job = presubmit(build_id="")
+    job = presubmit(state=ProwJobState.TRIGGERED, build_id="")
     assert "buildid" not in json.loads(job_environment(job)["JOB_SPEC"])
     env = job_environment(job, build_id="99")
     assert env["BUILD_ID"] == env["BUILD_NUMBER"] == "99"
@@ -137,8 +134,9 @@ def test_triggered_job_spec_has_no_buildid_until_one_is_allocated():
 
 
 def test_postsubmit_has_refs_but_no_pull_variables():
-    job = ProwJob(
-        type="postsubmit",
+    job = ProwJobFactory.build(
+        postsubmit=True,
+        pending=True,
         job="post-build",
         refs={
             "org": "kubernetes",
@@ -162,15 +160,16 @@ def test_batch_has_all_pulls_in_pull_refs_but_no_single_pull_variables():
         **REFS,
         "pulls": [*REFS["pulls"], {"number": 43, "author": "bob", "sha": "0a1b2c"}],
     }
-    env = job_environment(ProwJob(type="batch", job="pull-unit", refs=refs))
+    env = job_environment(ProwJobFactory.build(batch=True, job="pull-unit", refs=refs))
     assert env["PULL_REFS"] == "main:abc,42:def,43:0a1b2c"
     assert "PULL_NUMBER" not in env
     assert set(env) == reserved_env_names("batch")
 
 
 def test_periodic_has_no_refs_variables_even_with_extra_refs():
-    job = ProwJob(
-        type="periodic",
+    job = ProwJobFactory.build(
+        periodic=True,
+        pending=True,
         job="ci-nightly",
         extra_refs=[{"org": "kubernetes", "repo": "kubernetes", "base_ref": "master"}],
         build_id="8",
@@ -232,8 +231,8 @@ def test_seed_presubmit_script_gets_every_variable_it_uses():
     used = set(re.findall(r"\$\{?([A-Z_][A-Z0-9_]*)", script))
     assert {"REPO_OWNER", "REPO_NAME", "PULL_NUMBER"} <= used
 
-    job = ProwJob(
-        type="presubmit",
+    job = ProwJobFactory.build(
+        pending=True,
         job=seed_job["name"],
         refs={
             "org": org,

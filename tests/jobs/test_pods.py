@@ -26,6 +26,7 @@ from jobs.pods import (
     workdir_for,
     wrapper_script,
 )
+from tests.factories import ProwJobFactory
 
 MERGE_ENV = [
     "GIT_AUTHOR_NAME=ci-robot",
@@ -79,16 +80,15 @@ DECORATED_SPEC = {
 
 
 def job(**overrides) -> ProwJob:
+    """An unsaved presubmit, pull-unit, of kubernetes/test-infra#7 that
+    runs the seed's spec and has no build id yet."""
     fields = {
-        "type": "presubmit",
         "job": "pull-unit",
-        "context": "pull-unit",
         "refs": copy.deepcopy(REFS),
         "pod_spec": copy.deepcopy(SEED_SPEC),
-        "build_id": "",
     }
     fields.update(overrides)
-    return ProwJob(**fields)
+    return ProwJobFactory.build(**fields)
 
 
 def decorated(**overrides) -> ProwJob:

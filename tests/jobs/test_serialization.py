@@ -19,108 +19,12 @@ from jsonschema import Draft4Validator, FormatChecker
 from jobs.models import COMPLETE_STATES, ProwJob, ProwJobState, ProwJobType
 from jobs.serialization import prowjob_to_dict, refs_to_dict, rfc3339
 from tests.conftest import ROOT
+from tests.factories import ProwJobFactory
 
 CRD = ROOT / "tests" / "fixtures" / "prowjob-crd.yaml"
 
 START = dt.datetime(2026, 11, 27, 10, 0, 0, 123456, tzinfo=dt.UTC)
-PENDING = START + dt.timedelta(seconds=30)
-DONE = START + dt.timedelta(minutes=12)
-
-REFS = {
-    "org": "kubernetes",
-    "repo": "test-infra",
-    "repo_link": "https://github.com/kubernetes/test-infra",
-    "base_ref": "main",
-    "base_sha": "abc123",
-    "base_link": "https://github.com/kubernetes/test-infra/commit/abc123",
-    "pulls": [
-        {
-            "number": 42,
-            "author": "alice",
-            "sha": "def456",
-            "title": "Fix the flake",
-            "head_ref": "fix-flake",
-            "link": "https://github.com/kubernetes/test-infra/pull/42",
-            "commit_link": "https://github.com/kubernetes/test-infra/pull/42/commits/def456",
-            "author_link": "https://github.com/alice",
-        }
-    ],
-    "path_alias": "k8s.io/test-infra",
-}
-BATCH_REFS = {
-    **REFS,
-    "pulls": [*REFS["pulls"], {"number": 43, "author": "bob", "sha": "0a1b2c"}],
-}
-POST_REFS = {
-    "org": "kubernetes",
-    "repo": "test-infra",
-    "base_ref": "main",
-    "base_sha": "abc123",
-    "base_link": "https://github.com/kubernetes/test-infra/compare/000...abc123",
-}
-EXTRA_REFS = [
-    {
-        "org": "kubernetes",
-        "repo": "release",
-        "base_ref": "master",
-        "workdir": True,
-        "clone_depth": 1,
-        "blobless_fetch": False,
-    },
-]
-# Shaped like real jobs: quantities as strings and numbers, an
-# int-or-string probe port, a null left by an empty YAML key.
-POD_SPEC = {
-    "containers": [
-        {
-            "image": "lawrence2018/maven:3.6-jdk-8",
-            "command": ["/bin/sh", "-c"],
-            "args": ["mvn test"],
-            "env": [{"name": "MAVEN_OPTS", "value": "-Xmx1g"}],
-            "ports": [{"containerPort": 8080, "protocol": "TCP"}],
-            "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
-            "livenessProbe": {"tcpSocket": {"port": 8080}},
-            "resources": {
-                "requests": {"cpu": "2000m", "memory": "1536Mi"},
-                "limits": {"cpu": 4, "memory": "2Gi"},
-            },
-            "volumeMounts": None,
-        }
-    ],
-    "nodeSelector": {"pool": "ci"},
-    "tolerations": [{"key": "ci", "operator": "Exists", "effect": "NoSchedule"}],
-}
-DECORATION = {
-    "timeout": "2h0m0s",
-    "grace_period": "15s",
-    "utility_images": {
-        "clonerefs": "gcr.io/k8s-prow/clonerefs:v20240101",
-        "initupload": "gcr.io/k8s-prow/initupload:v20240101",
-        "entrypoint": "gcr.io/k8s-prow/entrypoint:v20240101",
-        "sidecar": "gcr.io/k8s-prow/sidecar:v20240101",
-    },
-    "gcs_configuration": {
-        "bucket": "s3://prow-logs",
-        "path_strategy": "explicit",
-    },
-    "s3_credentials_secret": "s3-credentials",
-    "default_memory_request": "1Gi",
-    "pod_pending_timeout": "15m",
-}
-RERUN_AUTH = {
-    "allow_anyone": False,
-    "github_users": ["alice"],
-    "github_orgs": [],
-    "github_team_ids": [42],
-    "github_team_slugs": [{"slug": "test-infra-admins", "org": "kubernetes"}],
-}
-REPORTER = {
-    "slack": {
-        "channel": "#ci",
-        "job_states_to_report": ["failure", "error"],
-        "report_template": "Job {{.Spec.Job}} ended with {{.Status.State}}",
-    }
-}
+BUILD_ID = "1247344427123347459"
 
 
 def _date_time(value) -> bool:
@@ -194,64 +98,14 @@ def errors_of(document: dict) -> list[str]:
     ]
 
 
-REFS_BY_TYPE = {
-    ProwJobType.PRESUBMIT: REFS,
-    ProwJobType.BATCH: BATCH_REFS,
-    ProwJobType.POSTSUBMIT: POST_REFS,
-    ProwJobType.PERIODIC: None,
-}
-
-
 def build(job_type: str, state: str, **overrides) -> ProwJob:
-    """A job as it looks in `state`, with every field its creator would set."""
-    fields = {
-        "type": job_type,
-        "job": f"{job_type}-unit",
-        "cluster": "default",
-        "namespace": "test-pods",
-        "refs": copy.deepcopy(REFS_BY_TYPE[job_type]),
-        "extra_refs": copy.deepcopy(EXTRA_REFS),
-        "report": job_type != ProwJobType.BATCH,
-        "context": f"{job_type}-unit" if job_type != ProwJobType.PERIODIC else "",
-        "rerun_command": (
-            f"/test {job_type}-unit" if job_type == ProwJobType.PRESUBMIT else ""
-        ),
-        "max_concurrency": 2,
-        "job_queue_name": "heavy" if job_type == ProwJobType.PERIODIC else "",
-        "error_on_eviction": job_type == ProwJobType.POSTSUBMIT,
-        "hidden": job_type == ProwJobType.BATCH,
-        "pod_spec": copy.deepcopy(POD_SPEC),
-        "decoration_config": copy.deepcopy(DECORATION),
-        "reporter_config": copy.deepcopy(REPORTER),
-        "rerun_auth_config": copy.deepcopy(RERUN_AUTH),
-        "labels": {
-            "created-by-prow": "true",
-            "prow.k8s.io/type": job_type,
-            "prow.k8s.io/job": f"{job_type}-unit",
-        },
-        "annotations": {"prow.k8s.io/job": f"{job_type}-unit"},
-        "state": state,
-        "start_time": START,
-    }
+    """A job as it looks in `state`, with every field its creator would set,
+    started at START and taking 12 minutes."""
+    fields = {"start_time": START}
     if state != ProwJobState.TRIGGERED:
-        fields.update(
-            pending_time=PENDING,
-            build_id="1247344427123347459",
-            url="https://prow.example.com/view/s3/prow-logs/logs/x/1247344427123347459",
-        )
-        fields["pod_name"] = "placeholder"
-    if state in COMPLETE_STATES:
-        fields.update(
-            completion_time=DONE,
-            description=f"Job {state}.",
-            prev_report_states={"github-reporter": state},
-            pod_revival_count=1,
-        )
+        fields["build_id"] = BUILD_ID
     fields.update(overrides)
-    job = ProwJob(**fields)
-    if job.pod_name == "placeholder":
-        job.pod_name = str(job.name)
-    return job
+    return ProwJobFactory.build(detailed=True, type=job_type, state=state, **fields)
 
 
 def test_vendored_crd_matches_the_shared_reference_when_present():

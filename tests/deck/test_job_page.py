@@ -3,17 +3,14 @@
 import pytest
 
 from jobs.logs import artifact_store
-from jobs.services import presubmit_fields, prowjob_create
-from prow.config.schema import Presubmit, ProwConfig
-from tests.jobs.refs import REFS
+from tests.factories import ProwJobFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_job_page_shows_the_job_and_its_log(client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    presubmit = Presubmit(name="unit", spec={"containers": [{"image": "a"}]})
-    job = prowjob_create(fields=presubmit_fields(presubmit, REFS, ProwConfig()))
+    job = ProwJobFactory(job="unit")  # acme/app#7
     artifact_store(
         job, "build-log.txt", "<FAIL> TestSpeed\n", limit=1000, complete=True
     )

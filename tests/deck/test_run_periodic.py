@@ -4,7 +4,6 @@ import pytest
 from django.test import Client
 
 from jobs.models import ProwJob
-from prow.config.services import config_version_create
 
 pytestmark = pytest.mark.django_db
 
@@ -12,8 +11,8 @@ CONFIG = "periodics:\n- name: nightly\n  interval: 24h\n  spec: {containers: [{i
 
 
 @pytest.fixture(autouse=True)
-def config():
-    config_version_create(config_yaml=CONFIG, plugins_yaml="", source="api")
+def config(activate_config):
+    activate_config(config_yaml=CONFIG)
 
 
 def test_anonymous_users_are_sent_to_log_in(client):

@@ -19,10 +19,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
-from hook.models import WebhookDelivery
 from jobs.models import ProwJobState, ProwJobType
-from prow.config.services import config_version_create
-from tests.jobs.test_serialization import build
+from tests.factories import ProwJobFactory, WebhookDeliveryFactory
 
 CONFIG = """\
 deck:
@@ -105,14 +103,12 @@ def keep_the_test_transaction():
 
 
 @pytest.fixture
-def rows(db):
-    config_version_create(config_yaml=CONFIG, plugins_yaml="", source="api")
-    build(ProwJobType.PRESUBMIT, ProwJobState.PENDING, name=RUNNING_JOB).save()
+def rows(activate_config):
+    activate_config(config_yaml=CONFIG)
+    ProwJobFactory(detailed=True, pending=True, name=RUNNING_JOB)
     for job_type in ProwJobType:
-        build(job_type, ProwJobState.SUCCESS).save()
-    WebhookDelivery.objects.create(
-        guid=DELIVERY, event="push", org="acme", repo="app", payload={"ref": "main"}
-    )
+        ProwJobFactory(detailed=True, type=job_type, state=ProwJobState.SUCCESS)
+    WebhookDeliveryFactory(guid=DELIVERY, event="push", payload={"ref": "main"})
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from deck.permissions import (
 )
 from jobs.models import ProwJob
 from prow.config.schema import ProwConfig, RerunAuthConfig
-from prow.config.services import config_version_create
+from tests.factories import ProwJobFactory, RefsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +42,14 @@ def user(name: str, **extra):
 
 
 def job(org: str, repo: str, **extra) -> ProwJob:
-    return ProwJob.objects.create(
-        type="postsubmit",
-        job="post",
-        org=org,
-        repo=repo,
-        refs={"org": org, "repo": repo, "base_ref": "main"},
-        **extra,
+    return ProwJobFactory(
+        postsubmit=True, job="post", refs=RefsFactory(org=org, repo=repo), **extra
     )
 
 
 @pytest.fixture
-def config(fake_github):
-    config_version_create(config_yaml=CONFIG, plugins_yaml="", source="api")
+def config(fake_github, activate_config):
+    activate_config(config_yaml=CONFIG)
     return fake_github
 
 

@@ -1,17 +1,14 @@
 """Deck's job list and job page over HTTP: filters, keyset pages, the htmx
 partials, artifacts served safely, and rerun/abort authorisation."""
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import timezone
 
 from deck.queries import FilterError, JobFilters, job_page
 from jobs.logs import artifact_store, artifact_store_bytes
 from jobs.models import ProwJob
-from prow.config.services import config_version_create
+from tests.factories import ProwJobFactory, PullFactory, RefsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,20 +20,17 @@ deck:
 
 
 def make(n: int, **extra) -> ProwJob:
+    """A finished run of pull n of acme/app (odd n) or acme/lib (even n)."""
     fields = {
-        "type": "presubmit",
         "job": f"job-{n % 3}",
         "state": "success",
-        "org": "acme",
-        "repo": "app" if n % 2 else "lib",
-        "pull_number": n,
         "author": "alice" if n % 4 else "bob",
-        "refs": {"org": "acme", "repo": "app" if n % 2 else "lib", "base_ref": "m"},
-        "start_time": timezone.now() - timedelta(minutes=n),
-        "completion_time": timezone.now(),
+        "refs": RefsFactory(
+            repo="app" if n % 2 else "lib", pulls=[PullFactory(number=n)]
+        ),
     }
     fields.update(extra)
-    return ProwJob.objects.create(**fields)
+    return ProwJobFactory(**fields)
 
 
 def names(response) -> list[str]:
@@ -106,7 +100,7 @@ def test_a_bad_filter_says_which_and_is_400(client):
 
 
 def test_the_htmx_refresh_returns_only_the_rows(client):
-    running = make(1, state="pending", completion_time=None)
+    running = make(1, state="pending")
     full = client.get("/").content.decode()
     assert "<form" in full and 'hx-trigger="every' in full
     partial = client.get("/", headers={"HX-Request": "true"}).content.decode()
@@ -146,9 +140,9 @@ def test_artifacts_are_served_as_text_or_attachments(client, settings, tmp_path)
     assert client.get(f"/view/{job.name}/artifacts/nope.txt").status_code == 404
 
 
-def test_rerun_and_abort_need_login_and_permission(client):
-    config_version_create(config_yaml=CONFIG, plugins_yaml="", source="api")
-    job = make(1, state="pending", completion_time=None)  # acme/app
+def test_rerun_and_abort_need_login_and_permission(client, activate_config):
+    activate_config(config_yaml=CONFIG)
+    job = make(1, state="pending")  # acme/app
     response = client.post(f"/view/{job.name}/rerun")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
 
@@ -173,7 +167,7 @@ def test_rerun_and_abort_need_login_and_permission(client):
 
 
 def test_job_page_of_a_running_job_polls_its_live_part(client):
-    job = make(1, state="pending", completion_time=None)
+    job = make(1, state="pending")
     page = client.get(f"/view/{job.name}").content.decode()
     assert 'id="live" hx-get=' in page
     partial = client.get(f"/view/{job.name}", headers={"HX-Request": "true"})
@@ -207,7 +201,6 @@ def test_a_running_job_s_log_is_read_live_from_its_pod(client, settings, tmp_pat
     job = make(
         1,
         state="pending",
-        completion_time=None,
         pod_name="pod-1",
         namespace="test-pods",
         build_id="9",
@@ -229,12 +222,8 @@ def test_rerun_needs_the_csrf_token(admin_user):
     assert ProwJob.objects.count() == 1
 
 
-def test_hidden_repos_stay_off_the_list_and_the_api(client):
-    config_version_create(
-        config_yaml="deck:\n  hidden_repos: [secret, acme/lib]\n",
-        plugins_yaml="",
-        source="api",
-    )
+def test_hidden_repos_stay_off_the_list_and_the_api(client, activate_config):
+    activate_config(config_yaml="deck:\n  hidden_repos: [secret, acme/lib]\n")
     shown = make(1)  # acme/app
     make(2)  # acme/lib
     make(3, org="secret", repo="thing")

@@ -25,9 +25,8 @@ from django.urls import reverse
 
 from deck.permissions import github_login
 from jobs.models import ProwJob
-from prow.config.active import forget_cached_config
-from prow.config.services import config_version_create
 from tests.conftest import ROOT
+from tests.factories import ProwJobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,17 +106,10 @@ def github(fake_github, deployment, settings, monkeypatch):
 
 
 @pytest.fixture
-def job(db):
-    config_version_create(config_yaml=CONFIG, plugins_yaml="", source="api")
-    forget_cached_config()
-    return ProwJob.objects.create(
-        type="postsubmit",
-        job="post",
-        org="acme",
-        repo="app",
-        refs={"org": "acme", "repo": "app", "base_ref": "main"},
-        state="failure",
-    )
+def job(activate_config):
+    activate_config(config_yaml=CONFIG)
+    # A postsubmit of acme/app.
+    return ProwJobFactory(postsubmit=True, job="post", state="failure")
 
 
 # ------------------------------------------------------------------ helpers

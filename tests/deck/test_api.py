@@ -14,8 +14,13 @@ from hook.models import WebhookDelivery
 from jobs.horologium import TRIGGERED_BY_ANNOTATION
 from jobs.models import ProwJob, ProwJobState, ProwJobType
 from prow.config.models import ConfigVersion
-from prow.config.services import config_version_create
-from tests.jobs.test_serialization import build, errors_of
+from tests.factories import (
+    ProwJobFactory,
+    PullFactory,
+    RefsFactory,
+    WebhookDeliveryFactory,
+)
+from tests.jobs.test_serialization import errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +42,8 @@ JOBS = "/api/v1/prowjobs/"
 
 
 @pytest.fixture(autouse=True)
-def config():
-    return config_version_create(config_yaml=CONFIG, plugins_yaml="", source="api")
+def config(activate_config):
+    return activate_config(config_yaml=CONFIG)
 
 
 def user(name: str, **extra):
@@ -68,26 +73,19 @@ def staff():
 
 
 def make(n: int, **extra) -> ProwJob:
-    org, repo = "acme", "app" if n % 2 else "lib"
+    """A finished run of acme/app (odd n) or acme/lib (even n), pull n."""
+    repo = "app" if n % 2 else "lib"
     fields = {
         "type": ProwJobType.PERIODIC if n % 5 == 0 else ProwJobType.PRESUBMIT,
         "job": f"unit-{n % 3}" if n % 5 else "nightly",
         "state": ProwJobState.FAILURE if n % 3 == 0 else ProwJobState.SUCCESS,
-        "org": org,
-        "repo": repo,
-        "pull_number": n,
         "author": "alice" if n % 4 else "bob",
-        "refs": {
-            "org": org,
-            "repo": repo,
-            "base_ref": "main",
-            "pulls": [{"number": n, "author": "alice", "sha": "abc"}],
-        },
+        "refs": RefsFactory(repo=repo, pulls=[PullFactory(number=n, sha="abc")]),
         "start_time": timezone.now() - timedelta(minutes=n),
         "completion_time": timezone.now(),
     }
     fields.update(extra)
-    return ProwJob.objects.create(**fields)
+    return ProwJobFactory(**fields)
 
 
 def walk(client, url, params=None) -> list[dict]:
@@ -204,11 +202,13 @@ def test_bad_filters_are_400_naming_the_field(client, params, field):
 
 
 def test_every_listed_job_validates_against_the_crd(client):
-    built = [build(t, s) for t in ProwJobType for s in ProwJobState]
-    for job in built:
-        job.save()
+    built = [
+        ProwJobFactory(detailed=True, type=t, state=s)
+        for t in ProwJobType
+        for s in ProwJobState
+    ]
     results = client.get(JOBS, {"limit": 500}).json()["results"]
-    # Batch jobs in build() are hidden, and Deck's list leaves hidden jobs out.
+    # Detailed batch jobs are hidden, and Deck's list leaves hidden jobs out.
     assert len(results) == len([j for j in built if not j.hidden]) == 18
     for document in results:
         assert errors_of(document) == []
@@ -216,8 +216,7 @@ def test_every_listed_job_validates_against_the_crd(client):
 
 
 def test_retrieve_one_job(client):
-    job = build(ProwJobType.BATCH, ProwJobState.PENDING)
-    job.save()
+    job = ProwJobFactory(detailed=True, batch=True, pending=True)
     response = client.get(f"{JOBS}{job.name}/")
     assert response.status_code == 200
     assert response.json()["metadata"]["name"] == str(job.name)
@@ -345,10 +344,8 @@ def test_unknown_periodic_is_404(alice):
 # Config
 
 
-def test_active_config_and_its_history(client, config):
-    newer = config_version_create(
-        config_yaml=CONFIG + "# second\n", plugins_yaml="", source="api", comment="two"
-    )
+def test_active_config_and_its_history(client, config, activate_config):
+    newer = activate_config(config_yaml=CONFIG + "# second\n", comment="two")
     active = client.get("/api/v1/config/").json()
     assert (active["id"], active["comment"]) == (newer.pk, "two")
     assert active["config_yaml"].endswith("# second\n")
@@ -513,15 +510,11 @@ def test_staff_store_a_new_version(staff, alice, client):
 
 def delivery(guid: str, **extra) -> WebhookDelivery:
     fields = {
-        "guid": guid,
-        "event": "issue_comment",
-        "org": "acme",
-        "repo": "app",
         "payload": {"secret": "private repo body"},
         "status": WebhookDelivery.Status.DONE,
     }
     fields.update(extra)
-    return WebhookDelivery.objects.create(**fields)
+    return WebhookDeliveryFactory(guid=guid, **fields)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ test-artifacts/screenshots/ for people to look at."""
 
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,14 +14,15 @@ from playwright.sync_api import expect, sync_playwright
 from jobs.logs import artifact_store
 from jobs.models import ProwJob, ProwJobState
 from jobs.services import prowjob_transition
-from prow.config.services import config_version_create
+from tests.conftest import ROOT
+from tests.factories import ProwJobFactory, PullFactory, RefsFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make between page actions are still plain blocking calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("PROW_TEST_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
 
 CONFIG = """\
 deck:
@@ -62,33 +62,22 @@ def shot(page, name: str) -> None:
 
 
 def make(n: int, *, state: str = "success", repo: str = "app", **extra):
+    """Run n of acme/`repo`'s unit or e2e job on one of seven pull requests,
+    started 200 - n minutes ago."""
     start = timezone.now() - timedelta(minutes=200 - n)
-    done = state not in ("triggered", "pending")
     fields = {
-        "type": "presubmit",
         "job": f"pull-{repo}-unit" if n % 2 else f"pull-{repo}-e2e",
         "state": state,
-        "org": "acme",
-        "repo": repo,
-        "base_ref": "main",
-        "pull_number": 100 + n % 7,
-        "pull_sha": f"{n:040x}",
         "author": "alice" if n % 3 else "bob",
         "build_id": str(1000 + n),
-        "refs": {
-            "org": "acme",
-            "repo": repo,
-            "base_ref": "main",
-            "base_sha": "b" * 40,
-            "pulls": [{"number": 100 + n % 7, "author": "alice", "sha": f"{n:040x}"}],
-        },
+        "refs": RefsFactory(
+            repo=repo, pulls=[PullFactory(number=100 + n % 7, sha=f"{n:040x}")]
+        ),
         "start_time": start,
-        "pending_time": start + timedelta(seconds=5) if state != "triggered" else None,
-        "completion_time": start + timedelta(seconds=90 + n) if done else None,
-        "description": "Job succeeded." if state == "success" else "",
+        "duration": timedelta(seconds=90 + n),
     }
     fields.update(extra)
-    return ProwJob.objects.create(**fields)
+    return ProwJobFactory(**fields)
 
 
 def test_job_list_filters_and_pages(page, live_server):
@@ -151,8 +140,8 @@ def test_job_page_shows_the_log(page, live_server):
     shot(page, "job-page")
 
 
-def test_rerun_asks_for_login_then_works(page, live_server):
-    config_version_create(config_yaml=CONFIG, plugins_yaml="", source="api")
+def test_rerun_asks_for_login_then_works(page, live_server, activate_config):
+    activate_config(config_yaml=CONFIG)
     get_user_model().objects.create_user("alice", password="s3cret-pass")
     job = make(1, state="failure")
     page.goto(f"{live_server.url}/view/{job.name}")

@@ -10,11 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
-from hook.plugins import all_plugins
-from jobs.models import ProwJobState, ProwJobType
+from hook.plugins.registry import all_plugins
+from jobs.models import ProwJobState
 from prow.config.active import forget_cached_config
-from prow.config.services import config_version_create
-from tests.test_deck_compat import save
+from tests.factories import ProwJobFactory, PullFactory, RefsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +24,12 @@ ROW = re.compile(r'<tr id="job-([0-9a-f-]{36})"')
 def finished(name, state, minutes, *, ago=0, **overrides):
     """A periodic run of `name` that took `minutes`, started `ago` hours
     before the others."""
-    start = NOW - dt.timedelta(hours=ago + 1)
-    return save(
-        ProwJobType.PERIODIC,
-        state,
+    return ProwJobFactory(
+        periodic=True,
         job=name,
-        start_time=start,
-        completion_time=start + dt.timedelta(minutes=minutes),
+        state=state,
+        start_time=NOW - dt.timedelta(hours=ago + 1),
+        duration=dt.timedelta(minutes=minutes),
         **overrides,
     )
 
@@ -86,7 +84,7 @@ def test_history_summary_and_chart_describe_the_runs_shown(client):
     finished("ci-unit", ProwJobState.FAILURE, 40, ago=4)
     finished("ci-unit", ProwJobState.SUCCESS, 30, ago=3)
     finished("ci-unit", ProwJobState.SUCCESS, 20, ago=2)
-    save(ProwJobType.PERIODIC, ProwJobState.PENDING, job="ci-unit", start_time=NOW)
+    ProwJobFactory(periodic=True, pending=True, job="ci-unit", start_time=NOW)
     html = page_of(client, "/job-history/ci-unit")
 
     stats = dict(re.findall(r"<dt>([^<]+)</dt><dd[^>]*>([^<]+)</dd>", html))
@@ -113,7 +111,8 @@ def test_history_summary_and_chart_describe_the_runs_shown(client):
 
 
 def test_history_rows_link_to_the_job_and_its_pull_request(client):
-    job = save(ProwJobType.PRESUBMIT, ProwJobState.FAILURE)  # kubernetes/test-infra#42
+    # kubernetes/test-infra#42
+    job = ProwJobFactory(detailed=True, state=ProwJobState.FAILURE)
     html = page_of(client, f"/job-history/{job.job}")
     assert f'href="/view/{job.name}"' in html
     assert 'href="https://github.com/kubernetes/test-infra/pull/42"' in html
@@ -121,14 +120,13 @@ def test_history_rows_link_to_the_job_and_its_pull_request(client):
     assert f'<tr id="job-{job.name}" data-state="failure">' in html
 
 
-def test_history_of_an_unknown_job_is_404_and_of_an_idle_one_is_empty(client):
+def test_history_of_an_unknown_job_is_404_and_of_an_idle_one_is_empty(
+    client, activate_config
+):
     assert client.get("/job-history/no-such-job").status_code == 404
-    config_version_create(
-        config_yaml="periodics:\n- name: nightly\n  interval: 24h\n  spec: {containers: [{image: a}]}\n",
-        plugins_yaml="",
-        source="api",
+    activate_config(
+        config_yaml="periodics:\n- name: nightly\n  interval: 24h\n  spec: {containers: [{image: a}]}\n"
     )
-    forget_cached_config()
     html = page_of(client, "/job-history/nightly")
     assert "No runs yet." in html
     assert '<rect class="bar' not in html
@@ -165,18 +163,13 @@ HEAD_SHA = "2" * 40
 
 
 def pr_run(job, state, sha, number=42, **overrides):
-    refs = {
-        "org": "kubernetes",
-        "repo": "test-infra",
-        "base_ref": "main",
-        "base_sha": "b" * 40,
-        "pulls": [
-            {"number": number, "author": "alice", "sha": sha, "title": "Fix the flake"}
-        ],
-    }
-    return save(
-        ProwJobType.PRESUBMIT, state, job=job, context=job, refs=refs, **overrides
+    """A run of presubmit `job` on kubernetes/test-infra#`number` at `sha`."""
+    refs = RefsFactory(
+        org="kubernetes",
+        repo="test-infra",
+        pulls=[PullFactory(number=number, sha=sha)],
     )
+    return ProwJobFactory(job=job, state=state, refs=refs, **overrides)
 
 
 def test_pr_page_shows_the_latest_run_per_context_and_runs_by_commit(client):
@@ -211,12 +204,8 @@ def test_pr_page_shows_the_latest_run_per_context_and_runs_by_commit(client):
     assert "Fix the flake" in html
 
 
-def test_pr_page_links_to_github_and_keeps_a_slot_for_tide(client):
-    config_version_create(
-        config_yaml="github:\n  link_url: https://ghe.example.com\n",
-        plugins_yaml="",
-        source="api",
-    )
+def test_pr_page_links_to_github_and_keeps_a_slot_for_tide(client, activate_config):
+    activate_config(config_yaml="github:\n  link_url: https://ghe.example.com\n")
     pr_run("unit", ProwJobState.SUCCESS, HEAD_SHA)
     html = page_of(client, "/pr/kubernetes/test-infra/42")
     assert 'href="https://ghe.example.com/kubernetes/test-infra/pull/42"' in html
@@ -248,14 +237,14 @@ def test_pr_page_query_count_does_not_grow_with_runs(client):
 
 
 def registry_commands(name):
-    return all_plugins()[name].help.commands
+    return all_plugins()[name].commands
 
 
 def test_command_help_lists_every_command_of_the_registry(client, plugins_enabled):
     plugins_enabled({"octo/app": ["trigger"], "octo/other": ["shrug"]})
     html = page_of(client, "/command-help")
     for plugin in all_plugins().values():
-        for command in plugin.help.commands:
+        for command in plugin.commands:
             assert escape(command.usage) in html, command.usage
             assert escape(command.description) in html
     # Anchors as the original names them.
@@ -316,7 +305,7 @@ def test_plugins_page_shows_each_plugins_help_and_where_it_is_enabled(
     html = page_of(client, "/plugins")
     for name, plugin in all_plugins().items():
         assert f'<section class="plugin" id="{name}">' in html
-        assert escape(plugin.help.description) in html
+        assert escape(plugin.description) in html
     trigger = html.split('id="trigger">')[1].split("</section>")[0]
     assert '<span class="badge">octo/app</span>' in trigger
     assert 'href="/command-help#test"' in trigger
@@ -344,8 +333,10 @@ periodics:
 """
 
 
-def test_configured_page_lists_each_kind_of_job_under_its_heading(client):
-    config_version_create(config_yaml=CONFIGURED, plugins_yaml="", source="api")
+def test_configured_page_lists_each_kind_of_job_under_its_heading(
+    client, activate_config
+):
+    activate_config(config_yaml=CONFIGURED)
     html = page_of(client, "/jobs")
     sections = re.split(r"<h2>", html)[1:]
     tables = {
@@ -358,8 +349,8 @@ def test_configured_page_lists_each_kind_of_job_under_its_heading(client):
     assert "<td>octo/app</td>" in sections[1]
 
 
-def test_history_of_a_configured_job_names_its_kind_and_repo(client):
-    config_version_create(config_yaml=CONFIGURED, plugins_yaml="", source="api")
+def test_history_of_a_configured_job_names_its_kind_and_repo(client, activate_config):
+    activate_config(config_yaml=CONFIGURED)
     html = page_of(client, "/job-history/publish")
     assert '<span class="badge">postsubmit</span>' in html
     assert 'href="https://github.com/octo/app">octo/app</a>' in html
@@ -375,19 +366,16 @@ def periodics_config(count):
     return rules + "periodics:\n" + periodics
 
 
-def test_configured_page_query_count_does_not_grow_with_periodics(client):
+def test_configured_page_query_count_does_not_grow_with_periodics(
+    client, activate_config
+):
     # Each periodic's "Run now" asks who the user is on GitHub; that is one
     # lookup per request, not one per periodic.
     client.force_login(get_user_model().objects.create_user("alice"))
-    config_version_create(
-        config_yaml=periodics_config(1), plugins_yaml="", source="api"
-    )
+    activate_config(config_yaml=periodics_config(1))
     page_of(client, "/jobs")  # the config is read once per new version
     few = count_queries(client, "/jobs")
-    config_version_create(
-        config_yaml=periodics_config(8), plugins_yaml="", source="api"
-    )
-    forget_cached_config()
+    activate_config(config_yaml=periodics_config(8))
     html = page_of(client, "/jobs")
     assert html.count("Run now</button>") == 8
     assert count_queries(client, "/jobs") == few

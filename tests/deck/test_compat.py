@@ -1,6 +1,7 @@
 """Deck's JSON in the original's shapes (/prowjobs.js, /tide.js,
 /tide-history.js) and the /badge.svg README badge."""
 
+import copy
 import datetime as dt
 import gzip
 import json
@@ -13,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from deck.queries import forget_job_names
 from jobs.models import ProwJobState, ProwJobType
 from prow.config.active import forget_cached_config
-from prow.config.services import config_version_create
-from tests.jobs.test_serialization import build, errors_of
+from tests.factories import DETAILED_POD_SPEC, ProwJobFactory
+from tests.jobs.test_serialization import errors_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,24 +23,11 @@ DECK_OMIT = "annotations,labels,decoration_config,pod_spec"
 
 
 def save(job_type=ProwJobType.PRESUBMIT, state=ProwJobState.SUCCESS, **overrides):
-    """A stored job shaped as its creator leaves it, with the columns
-    Deck filters on filled from its refs."""
+    """A stored job with every field set: a presubmit is
+    kubernetes/test-infra#42 by alice, a periodic has kubernetes/release as
+    its first extra ref."""
     overrides.setdefault("hidden", False)
-    job = build(job_type, state, **overrides)
-    where = job.refs or (job.extra_refs[0] if job.extra_refs else {})
-    pulls = (job.refs or {}).get("pulls") or []
-    job.org = where.get("org", "")
-    job.repo = where.get("repo", "")
-    job.base_ref = where.get("base_ref", "")
-    if pulls:
-        job.pull_number = pulls[0]["number"]
-        job.pull_sha = pulls[0]["sha"]
-        job.author = pulls[0]["author"]
-    for key in ("org", "repo", "author"):
-        if key in overrides:
-            setattr(job, key, overrides[key])
-    job.save()
-    return job
+    return ProwJobFactory(detailed=True, type=job_type, state=state, **overrides)
 
 
 def items(client, query=""):
@@ -102,7 +90,7 @@ def test_the_response_is_the_originals_shape_and_never_cached(client):
 
 
 def test_omit_drops_fields_and_keeps_one_empty_container_per_container(client):
-    two = build(ProwJobType.PERIODIC, ProwJobState.PENDING).pod_spec
+    two = copy.deepcopy(DETAILED_POD_SPEC)
     two["containers"].append({"name": "sidecar", "image": "b"})
     save(ProwJobType.PERIODIC, ProwJobState.PENDING, pod_spec=two)
     save(ProwJobType.POSTSUBMIT, ProwJobState.SUCCESS, pod_spec=None)
@@ -148,12 +136,8 @@ def test_unknown_omit_names_are_ignored_as_by_the_original(client):
     assert errors_of(item) == []
 
 
-def test_hidden_jobs_and_hidden_repos_are_left_out(client):
-    config_version_create(
-        config_yaml="deck:\n  hidden_repos: [secret, kubernetes/private]\n",
-        plugins_yaml="",
-        source="api",
-    )
+def test_hidden_jobs_and_hidden_repos_are_left_out(client, activate_config):
+    activate_config(config_yaml="deck:\n  hidden_repos: [secret, kubernetes/private]\n")
     shown = save()
     save(hidden=True)
     save(org="secret", repo="anything")
