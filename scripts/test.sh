@@ -35,5 +35,7 @@ redis_up || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 echo "==> ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "==> import-linter (layers: deck -> tide -> hook -> jobs -> prow)"
+.venv/bin/lint-imports --no-cache
 echo "==> pytest"
 .venv/bin/pytest "$@"
