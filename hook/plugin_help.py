@@ -1,7 +1,7 @@
 """The /plugin-help document, in the shape of the original's (pluginhelp.Help),
 so its consumers (Deck's command help, scripts) read ours."""
 
-from hook.plugins import all_plugins
+from hook.plugins.registry import all_plugins
 from prow.config.active import active_config
 
 
@@ -32,10 +32,10 @@ def plugin_help_document() -> dict:
     help_by_name = {}
     for name, plugin in all_plugins().items():
         help_by_name[name] = {
-            "Description": plugin.help.description,
-            "Config": {"": plugin.help.config} if plugin.help.config else {},
+            "Description": plugin.description,
+            "Config": {"": plugin.config_help} if plugin.config_help else {},
             "Events": plugin.events,
-            "Commands": [_command(c) for c in plugin.help.commands],
+            "Commands": [_command(c) for c in plugin.commands],
         }
     return {
         "AllRepos": sorted(repos),

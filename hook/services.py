@@ -9,8 +9,6 @@
    a dead worker left half done.
 """
 
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -18,21 +16,30 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hook import hmac_secrets
 from hook.dispatch import dispatcher, publish
-from hook.events import Event, generic_comment
+from hook.events import (
+    GENERIC_COMMENT,
+    Event,
+    GenericComment,
+    PullRequestEvent,
+    ReviewCommentEvent,
+    ReviewEvent,
+    generic_comment,
+    typed_event,
+)
+from hook.external import forward_to
 from hook.models import WebhookDelivery
-from hook.plugins import get_plugin
-from hook.plugins.base import GENERIC_COMMENT, PluginContext, PluginError
+from hook.plugins.base import PluginContext
+from hook.plugins.registry import get_plugin
 from prow.config.active import ActiveConfig, active_config
-from prow.errors import TransientError
+from prow.errors import OutsideError, TransientError
 from prow.github.client import GitHubError, github_client
+from prow.tasks import task_named
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +50,7 @@ COMMENT_EVENTS = {"issue_comment", "pull_request_review", "pull_request_review_c
 
 
 def _enqueue(delivery_id: int) -> None:
-    from hook.tasks import handle_delivery
-
-    publish(handle_delivery, delivery_id, [delivery_id])
+    publish(task_named("hook.tasks.handle_delivery"), delivery_id, [delivery_id])
 
 
 def delivery_record(*, guid: str, event: str, payload: dict, body: bytes) -> int:
@@ -138,8 +143,6 @@ def deliveries_dispatch(delivery_ids: list[int]) -> None:
     failing does not stop the rest). Past half the task's time limit, the
     rest go out as tasks of their own, so the batch never runs into the
     limit with a delivery half done."""
-    from hook.tasks import handle_delivery
-
     budget_ends = time.monotonic() + settings.PROW_HOOK_TASK_TIME_LIMIT / 2
     for position, delivery_id in enumerate(delivery_ids):
         if time.monotonic() > budget_ends:
@@ -149,7 +152,9 @@ def deliveries_dispatch(delivery_ids: list[int]) -> None:
         try:
             delivery_dispatch(delivery_id)
         except RetryLater as exc:
-            handle_delivery.apply_async((delivery_id,), countdown=exc.retry_after or 30)
+            task_named("hook.tasks.handle_delivery").apply_async(
+                (delivery_id,), countdown=exc.retry_after or 30
+            )
         except Exception:
             # Left claimed: the sweeper takes it over once it looks stale.
             logger.exception("delivery %s could not be handled", delivery_id)
@@ -163,9 +168,12 @@ def delivery_dispatch(delivery_id: int) -> None:
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
     log = logging.LoggerAdapter(logger, {"guid": delivery.guid})
     active = active_config()
-    work = _work(delivery, active)
+    event = typed_event(delivery.event, delivery.guid, delivery.payload)
+    comment = generic_comment(event)
+    work = _work(delivery, event, comment, active)
     if work:
-        # One context for every plugin: the same config version and client.
+        # One context for every plugin: the same config version and client,
+        # and one view of the issue's labels as plugins change them.
         ctx = PluginContext(
             org=delivery.org,
             repo=delivery.repo,
@@ -175,6 +183,7 @@ def delivery_dispatch(delivery_id: int) -> None:
             github=github_client(delivery.org),
             logger=log,
         )
+        _tell_context(ctx, event, comment)
     results = dict(delivery.plugin_results)
     errors: list[str] = []
     retry_countdowns: list[float] = []
@@ -207,13 +216,52 @@ def delivery_dispatch(delivery_id: int) -> None:
     )
 
 
-def _work(delivery: WebhookDelivery, active: ActiveConfig):
+def _tell_context(
+    ctx: PluginContext, event: Event, comment: GenericComment | None
+) -> None:
+    """What the event says of its issue or pull request, so that plugins'
+    label and assignee changes are diffed against it, not asked for."""
+    if isinstance(event, PullRequestEvent | ReviewEvent | ReviewCommentEvent):
+        pull = event.pull
+        number, said = (
+            pull.number,
+            {
+                "requested_reviewers": pull.requested_reviewers,
+                "milestone": pull.milestone,
+            },
+        )
+        labels, assignees, state, title = (
+            pull.labels,
+            pull.assignees,
+            pull.state,
+            pull.title,
+        )
+    elif comment is not None:
+        number, said = comment.number, {}
+        labels, assignees, state, title = (
+            comment.labels,
+            comment.assignees,
+            comment.issue_state,
+            comment.issue_title,
+        )
+    else:
+        return
+    if number:
+        ctx.know(
+            number, labels=labels, assignees=assignees, state=state, title=title, **said
+        )
+
+
+def _work(
+    delivery: WebhookDelivery,
+    event: Event,
+    comment: GenericComment | None,
+    active: ActiveConfig,
+):
     """(result key, handler, event object) for every enabled plugin handler
     that applies to this delivery, in the config's plugin order."""
-    event = Event(delivery.event, delivery.guid, delivery.payload)
     if not delivery.org:
         return []
-    comment = generic_comment(event)
     names = active.plugins.plugins_for(delivery.org, delivery.repo)
     bot = _bot_login(delivery.org)
     from_bot = bool(bot) and (
@@ -225,54 +273,16 @@ def _work(delivery: WebhookDelivery, active: ActiveConfig):
         plugin = get_plugin(name)
         if plugin is None:
             continue  # known to the config, not implemented here
-        handler = plugin.handlers.get(delivery.event)
+        handler = plugin.handler_for(delivery.event)
         if handler is not None and not (from_bot and delivery.event in COMMENT_EVENTS):
             work.append((f"{name}:{delivery.event}", handler, event))
-        handler = plugin.handlers.get(GENERIC_COMMENT)
+        handler = plugin.handler_for(GENERIC_COMMENT)
         if handler is not None and comment is not None and not from_bot:
             work.append((f"{name}:{GENERIC_COMMENT}", handler, comment))
     for external in active.plugins.external_plugins_for(delivery.org, delivery.repo):
         if not external.events or delivery.event in external.events:
             work.append((f"external:{external.name}", forward_to(external), event))
     return work
-
-
-def forward_to(external):
-    """A handler that passes the webhook on to an external plugin, as GitHub
-    sent it, signed again with this repository's secret."""
-
-    def forward(ctx, event) -> None:
-        body = json.dumps(event.payload).encode()
-        try:
-            secrets = hmac_secrets.secrets_from(settings.PROW_HMAC_SECRET_FILE)
-            tokens = secrets.candidates(event.org, event.repo)
-        except hmac_secrets.SecretsUnavailable as exc:
-            raise PluginError(f"cannot sign for {external.name}: {exc}")
-        headers = {
-            "Content-Type": "application/json",
-            "X-GitHub-Event": event.kind,
-            "X-GitHub-Delivery": event.guid,
-            "User-Agent": "Prow-Hook",
-        }
-        if tokens:
-            digest = hmac.new(tokens[0], body, hashlib.sha256).hexdigest()
-            headers["X-Hub-Signature-256"] = f"sha256={digest}"
-            legacy = hmac.new(tokens[0], body, hashlib.sha1).hexdigest()
-            headers["X-Hub-Signature"] = f"sha1={legacy}"
-        try:
-            response = requests.post(
-                external.effective_endpoint, data=body, headers=headers, timeout=10
-            )
-        except requests.RequestException as exc:
-            raise PluginError(f"{external.name} unreachable: {exc}", permanent=False)
-        if response.status_code >= 500:
-            raise PluginError(
-                f"{external.name} answered {response.status_code}", permanent=False
-            )
-        if response.status_code >= 400:
-            raise PluginError(f"{external.name} answered {response.status_code}")
-
-    return forward
 
 
 def _bot_login(org: str) -> str:
@@ -284,24 +294,20 @@ def _bot_login(org: str) -> str:
 
 
 def _run_plugin(delivery, name, handler, payload, results, ctx) -> _Outcome:
+    """Run one handler. No transaction is held across it: a plugin talks to
+    GitHub and other services, and each of its writes commits on its own.
+    What it starts is keyed by the delivery's GUID (jobs) or diffed against
+    GitHub's state (labels), so a retry after a crash does it once."""
     log = ctx.logger
     try:
-        # The plugin's database writes and the note that it finished commit
-        # together: a worker killed in between leaves neither, so the retry
-        # does the work exactly once.
-        with transaction.atomic():
-            handler(ctx, payload)
-            results[name] = "ok"
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                plugin_results=results
-            )
-    except (GitHubError, PluginError) as exc:
+        handler(ctx, payload)
+    except OutsideError as exc:
         log.warning("plugin %s failed on delivery %s: %s", name, delivery.guid, exc)
         return _Outcome(
             False,
-            transient=not exc.permanent,
+            transient=isinstance(exc, TransientError),
             # A rate limit says how long to wait; honour it.
-            countdown=getattr(exc, "retry_after", None),
+            countdown=exc.retry_after,
             error=str(exc),
         )
     except Exception as exc:
@@ -313,6 +319,8 @@ def _run_plugin(delivery, name, handler, payload, results, ctx) -> _Outcome:
             traceback.format_exc(),
         )
         return _Outcome(False, error=f"{type(exc).__name__}: {exc}")
+    results[name] = "ok"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(plugin_results=results)
     return _Outcome(True)
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from hook import hmac_secrets
 from hook.events import repo_of
+from hook.plugin_help import plugin_help_document
 from hook.services import delivery_record
 
 logger = logging.getLogger(__name__)
@@ -89,8 +90,6 @@ def webhook(request):
 
 @require_GET
 def plugin_help(request):
-    from hook.plugin_help import plugin_help_document
-
     return JsonResponse(
         plugin_help_document(), json_dumps_params={"ensure_ascii": False}
     )

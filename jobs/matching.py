@@ -30,6 +30,13 @@ def has_change_regex(job: Presubmit | Postsubmit) -> bool:
     return bool(job.run_if_changed or job.skip_if_only_changed)
 
 
+def is_required(job: Presubmit) -> bool:
+    """Its context must be green before a pull request merges: it is
+    neither optional nor silent (skip_report). Everything else is optional,
+    for merging, for the trigger help's lists and for /retest-required."""
+    return not job.optional and not job.skip_report
+
+
 def needs_explicit_trigger(job: Presubmit) -> bool:
     """Runs only when someone asks for it by name."""
     return not job.always_run and not has_change_regex(job)

@@ -26,15 +26,17 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from hook.plugins.base import PluginContext
-from hook.plugins.trigger import PullRequest, Trigger
 from jobs import matching
 from jobs.models import ProwJob, ProwJobType
+from jobs.presubmits import presubmits_start, pull_changes
+from jobs.trust import trusted_pull_request
+from prow.config.active import active_config
 from prow.config.models import ConfigVersion
-from prow.config.plugins_schema import PluginsConfig
+from prow.config.plugins_schema import TRIGGERS, PluginsConfig, TriggerConfig
 from prow.config.schema import Presubmit, ProwConfig
 from prow.config.validation import validate
 from prow.github.client import GitHubClient, GitHubError, github_client
+from prow.github.types import PullRequest
 
 logger = logging.getLogger(__name__)
 
@@ -101,10 +103,6 @@ class RepoDelta:
         return bool(self.added or self.removed or self.migrated)
 
 
-def context_required(job: Presubmit) -> bool:
-    return not job.optional and not job.skip_report
-
-
 def _counterpart(job: Presubmit, candidates: list[Presubmit]) -> Presubmit | None:
     """The job of the same name in the other config. A name may appear more
     than once (on disjoint branches): the one with the same branch filters
@@ -124,12 +122,12 @@ def presubmit_delta(old: list[Presubmit], new: list[Presubmit]) -> RepoDelta:
     for job in new:
         before = _counterpart(job, old)
         if (
-            context_required(job)
+            matching.is_required(job)
             and before is not None
             and before.effective_context != job.effective_context
         ):
             delta.migrated.append((before, job))
-        if not context_required(job) or matching.needs_explicit_trigger(job):
+        if not matching.is_required(job) or matching.needs_explicit_trigger(job):
             continue
         if (
             before is None
@@ -165,8 +163,6 @@ def reconcile(
     report and the others are still reconciled.
     """
     if plugins is None:
-        from prow.config.active import active_config
-
         plugins = active_config().plugins
     report = ReconcileReport()
     for key in sorted(set(old.presubmits) | set(new.presubmits)):
@@ -191,6 +187,25 @@ def reconcile(
     return report
 
 
+@dataclass
+class _Pull:
+    """One open pull request being reconciled, with what it costs to know
+    about it asked at most once."""
+
+    pr: PullRequest
+    gh: GitHubClient
+    trigger: TriggerConfig
+
+    def trusted(self) -> bool:
+        pr = self.pr
+        return trusted_pull_request(
+            self.gh, pr.author, pr.org, pr.repo, pr.labels, self.trigger
+        )
+
+    def changes(self) -> list[str]:
+        return pull_changes(self.gh, self.pr)
+
+
 def _reconcile_repo(
     org: str,
     repo: str,
@@ -201,15 +216,7 @@ def _reconcile_repo(
     guid: str,
     report: ReconcileReport,
 ) -> None:
-    ctx = PluginContext(
-        org=org,
-        repo=repo,
-        guid=guid,
-        config=config,
-        plugins=plugins,
-        github=gh,
-        logger=logging.LoggerAdapter(logger, {"org": org, "repo": repo}),
-    )
+    trigger = plugins.section(TRIGGERS.key, org, repo)
     # A context some job still reports to is not retired, whichever job
     # reported it before.
     live_contexts = {
@@ -217,8 +224,7 @@ def _reconcile_repo(
         for job in config.presubmits_for(org, repo)
         if not job.skip_report
     }
-    for pull in gh.list_open_pulls(org, repo):
-        pr = PullRequest.from_github(org, repo, pull)
+    for pr in gh.list_open_pulls(org, repo):
         if pr.state != "open":
             continue
         branch = pr.base_ref
@@ -240,23 +246,23 @@ def _reconcile_repo(
         ]
         if not (added or removed or migrated):
             continue
-        trigger = Trigger(ctx, pr)
-        if not trigger.pr_trusted():
+        pull = _Pull(pr, gh, trigger)
+        if not pull.trusted():
             continue
         if removed or migrated:
-            _fix_statuses(trigger, removed, migrated, live_contexts, report)
+            _fix_statuses(pull, removed, migrated, live_contexts, report)
         if added:
-            _start(trigger, added, report)
+            _start(pull, added, config, guid, report)
 
 
 def _fix_statuses(
-    trigger: Trigger,
+    pull: _Pull,
     removed: list[Presubmit],
     migrated: list[tuple[Presubmit, Presubmit]],
     live_contexts: set[str],
     report: ReconcileReport,
 ) -> None:
-    pr, gh = trigger.pr, trigger.gh
+    pr, gh = pull.pr, pull.gh
     status = gh.combined_status(pr.org, pr.repo, pr.head_sha)
     current = {s.context: s for s in status.statuses}
     written: set[str] = set()
@@ -314,17 +320,19 @@ def _fix_statuses(
 
 
 def _start(
-    trigger: Trigger,
+    pull: _Pull,
     added: list[Presubmit],
+    config: ProwConfig,
+    guid: str,
     report: ReconcileReport,
 ) -> None:
-    pr = trigger.pr
-    # trigger.changes asks GitHub only when a change regex needs it, and
-    # once per head SHA.
+    pr = pull.pr
+    # pull.changes asks GitHub only when a change regex needs it, and once
+    # per head SHA.
     jobs = [
         job
         for job in added
-        if matching.presubmit_should_run(job, pr.base_ref, trigger.changes)
+        if matching.presubmit_should_run(job, pr.base_ref, pull.changes)
     ]
     if not jobs:
         return
@@ -342,8 +350,10 @@ def _start(
         ).values_list("job", flat=True)
     )
     jobs = [job for job in jobs if job.name not in ran]
-    # Every added job is required, so trigger labels it not optional.
-    for prowjob in trigger.start(jobs):
+    started = presubmits_start(
+        config=config, github=pull.gh, guid=guid, pulls=[pr], jobs=jobs
+    )
+    for prowjob in started:
         report.started.append(
             StartedJob(pr.org, pr.repo, pr.number, prowjob.job, prowjob.pk)
         )

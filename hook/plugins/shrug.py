@@ -3,42 +3,30 @@ takes it off (with a shrug in reply)."""
 
 import re
 
-from hook.plugins.base import GENERIC_COMMENT, CommandHelp, Plugin, PluginHelp
+from hook.plugins.base import Command, Plugin
 
 LABEL = "¯\\_(ツ)_/¯"
-SHRUG = re.compile(r"(?mi)^/shrug\s*$")
-UNSHRUG = re.compile(r"(?mi)^/unshrug\s*$")
 
 
-def handle_comment(ctx, comment) -> None:
-    if comment.action != "created":
-        return
-    if SHRUG.search(comment.command_text):
-        wanted = True
-    elif UNSHRUG.search(comment.command_text):
-        wanted = False
-    else:
-        return
-    present = LABEL in ctx.github.labels(comment.org, comment.repo, comment.number)
-    if wanted and not present:
-        ctx.github.add_labels(comment.org, comment.repo, comment.number, LABEL)
-    elif present and not wanted:
+def shrug(ctx, comment, match) -> None:
+    if not match.group(1):
+        ctx.add_labels(comment.number, LABEL)
+    elif ctx.has_label(comment.number, LABEL):
         ctx.reply(comment, "¯\\\\\\_(ツ)\\_/¯")
-        ctx.github.remove_label(comment.org, comment.repo, comment.number, LABEL)
+        ctx.remove_labels(comment.number, LABEL)
 
 
 plugin = Plugin(
     name="shrug",
-    help=PluginHelp(
-        description=LABEL,
-        commands=(
-            CommandHelp(
-                usage="/[un]shrug",
-                description=LABEL,
-                examples=("/shrug", "/unshrug"),
-                who_can_use="Anyone, " + LABEL,
-            ),
+    description=LABEL,
+    commands=(
+        Command(
+            pattern=re.compile(r"(?mi)^/(un)?shrug\s*$"),
+            handler=shrug,
+            usage="/[un]shrug",
+            description=LABEL,
+            examples=("/shrug", "/unshrug"),
+            who_can_use="Anyone, " + LABEL,
         ),
     ),
-    handlers={GENERIC_COMMENT: handle_comment},
 )

@@ -7,38 +7,36 @@ request is trusted when its author is, or when it carries `ok-to-test`.
 """
 
 import re
-from dataclasses import dataclass
 from urllib.parse import quote
 
-from django.core.cache import cache
-
 from hook.commands import parse_commands
-from hook.events import login_of
-from hook.plugins.base import (
-    ABOUT_BOT,
-    GENERIC_COMMENT,
-    CommandHelp,
-    Plugin,
-    PluginContext,
-    PluginHelp,
-)
-from hook.trust import OK_TO_TEST, trusted_user
+from hook.events import GENERIC_COMMENT, PullRequestEvent, PushEvent
+from hook.plugins.base import Command, Plugin, PluginContext
 from jobs import matching
 from jobs.inrepo import InRepoConfigError, postsubmits_for, presubmits_for
-from jobs.models import ProwJob, ProwJobType
+from jobs.labels import EVENT_GUID_LABEL
+from jobs.models import ProwJobType
+from jobs.presubmits import (
+    base_refs,
+    made_for_event,
+    presubmits_start,
+    pull_changes,
+)
 from jobs.services import (
     postsubmit_fields,
-    presubmit_fields,
     prowjob_create,
     pull_request_presubmits_abort,
 )
+from jobs.trust import OK_TO_TEST, trusted_user
+from prow.config.plugins_schema import TRIGGERS
 from prow.config.regex import compile_go_regex
 from prow.config.schema import Presubmit
+from prow.github.bot import ABOUT_BOT
+from prow.github.types import PullRequest
 
 NEEDS_OK_TO_TEST = "needs-ok-to-test"
 LGTM = "lgtm"
 ABORTED = "Aborted by trigger plugin."
-CHANGES_SECONDS = 3600
 
 TEST_ALL = re.compile(r"(?m)^/test all,?($|\s.*)")
 RETEST = re.compile(r"(?m)^/retest\s*$")
@@ -51,7 +49,50 @@ TEST_WITHOUT_TARGET = re.compile(r"(?m)^/test\s*$")
 RETEST_WITH_TARGET = re.compile(r"(?m)^/retest[ \t]+\S+")
 TEST_WITH_TARGET = re.compile(r"(?m)^/test[ \t]+\S+")
 TEST_OR_RETEST = re.compile(r"(?m)^/(?:re)?test\b")
+ANYONE_ON_TRUSTED = "Anyone can trigger this command on a trusted PR."
+
+# Trigger's commands decide together (one comment may say /ok-to-test and
+# /test e2e), so its comment handler reads these patterns itself rather than
+# giving each command a handler; the help entries come from here all the same.
 COMMANDS = (
+    Command(
+        pattern=OK_TO_TEST_COMMAND,
+        usage="/ok-to-test",
+        description="Marks a PR as 'trusted' and starts tests.",
+        examples=("/ok-to-test",),
+        who_can_use="Members of the trusted organization for the repo.",
+    ),
+    Command(
+        pattern=TEST_WITH_TARGET,
+        usage="/test (<job name>|all)",
+        description=(
+            "Manually starts a/all automatically and manually triggered "
+            "test job(s). Lists all possible job(s) when no jobs/an "
+            "invalid job are specified."
+        ),
+        examples=("/test all", "/test pull-bazel-test"),
+        who_can_use=ANYONE_ON_TRUSTED,
+        featured=True,
+    ),
+    Command(
+        pattern=RETEST,
+        usage="/retest",
+        description="Rerun test jobs that have failed.",
+        examples=("/retest",),
+        who_can_use=ANYONE_ON_TRUSTED,
+        featured=True,
+    ),
+    Command(
+        pattern=RETEST_REQUIRED,
+        usage="/retest-required",
+        description="Rerun non-optional test jobs that have failed.",
+        examples=("/retest-required",),
+        who_can_use=ANYONE_ON_TRUSTED,
+    ),
+)
+# Every pattern trigger acts on, the help's and the ones it answers
+# with help or a refusal.
+PATTERNS = (
     TEST_ALL,
     RETEST,
     RETEST_REQUIRED,
@@ -92,70 +133,6 @@ DRAFT_NOTE = (
 )
 
 
-@dataclass
-class PullRequest:
-    """What trigger needs to know of a pull request."""
-
-    org: str
-    repo: str
-    number: int
-    author: str
-    head_sha: str
-    head_ref: str
-    base_ref: str
-    title: str
-    labels: list[str]
-    draft: bool
-    state: str
-    mergeable: bool | None
-    html_url: str = ""
-
-    @classmethod
-    def from_payload(cls, org: str, repo: str, pr: dict) -> "PullRequest":
-        return cls(
-            org=org,
-            repo=repo,
-            number=int(pr["number"]),
-            author=login_of(pr.get("user")),
-            head_sha=(pr.get("head") or {}).get("sha", ""),
-            head_ref=(pr.get("head") or {}).get("ref", ""),
-            base_ref=(pr.get("base") or {}).get("ref", ""),
-            title=pr.get("title") or "",
-            labels=[label["name"] for label in pr.get("labels") or []],
-            draft=bool(pr.get("draft")),
-            state=pr.get("state") or "open",
-            mergeable=pr.get("mergeable"),
-            html_url=pr.get("html_url") or "",
-        )
-
-    @classmethod
-    def fetch(cls, ctx: PluginContext, org: str, repo: str, number: int):
-        pr = ctx.github.get_pull(org, repo, number)
-        return cls.from_github(org, repo, pr, mergeable=pr.mergeable)
-
-    @classmethod
-    def from_github(
-        cls, org: str, repo: str, pull, *, mergeable: bool | None = None
-    ) -> "PullRequest":
-        """From a PyGithub pull. mergeable is passed in, not read here: on a
-        pull from a listing, reading it makes PyGithub fetch the pull."""
-        return cls(
-            org=org,
-            repo=repo,
-            number=pull.number,
-            author=pull.user.login if pull.user else "",
-            head_sha=pull.head.sha,
-            head_ref=pull.head.ref,
-            base_ref=pull.base.ref,
-            title=pull.title or "",
-            labels=[label.name for label in pull.labels],
-            draft=bool(pull.draft),
-            state=pull.state or "open",
-            mergeable=mergeable,
-            html_url=pull.html_url or "",
-        )
-
-
 class Trigger:
     """One run of the plugin for one pull request."""
 
@@ -163,9 +140,10 @@ class Trigger:
         self.ctx = ctx
         self.pr = pr
         self.gh = ctx.github
-        self.settings = ctx.plugins.trigger_for(pr.org, pr.repo)
+        self.settings = ctx.plugins.section(TRIGGERS.key, pr.org, pr.repo)
         self._trusted: dict[str, bool] = {}
         self._presubmits: list[Presubmit] | None = None
+        ctx.know(pr.number, labels=pr.labels)
 
     # Trust --------------------------------------------------------------------
 
@@ -176,10 +154,11 @@ class Trigger:
             )
         return self._trusted[login]
 
+    def has_label(self, label: str) -> bool:
+        return self.ctx.has_label(self.pr.number, label)
+
     def pr_trusted(self) -> bool:
-        # Labels compare case-insensitively on GitHub.
-        labels = {label.lower() for label in self.pr.labels}
-        return OK_TO_TEST in labels or self.trusted(self.pr.author)
+        return self.has_label(OK_TO_TEST) or self.trusted(self.pr.author)
 
     # Jobs ---------------------------------------------------------------------
 
@@ -192,78 +171,17 @@ class Trigger:
         return self._presubmits
 
     def changes(self) -> list[str]:
-        """The files the pull request changes, once per head SHA."""
-        pr = self.pr
-        key = f"pr-changes:{pr.org}/{pr.repo}#{pr.number}@{pr.head_sha}"
-        files = cache.get(key)
-        if files is None:
-            files = [
-                f.filename
-                for f in self.gh.pull_changes(self.pr.org, self.pr.repo, self.pr.number)
-            ]
-            cache.set(key, files, CHANGES_SECONDS)
-        return files
+        return pull_changes(self.gh, self.pr)
 
-    def refs(self) -> dict:
-        """The code under test: the base branch's current tip (not the stale
-        SHA in the event) and the pull request's head."""
-        pr = self.pr
-        link = self.ctx.config.github.link_url.rstrip("/")
-        base_sha = self.gh.branch_sha(pr.org, pr.repo, pr.base_ref)
-        return {
-            **base_refs(link, pr.org, pr.repo, pr.base_ref, base_sha),
-            "pulls": [
-                {
-                    "number": pr.number,
-                    "author": pr.author,
-                    "sha": pr.head_sha,
-                    "title": pr.title,
-                    "head_ref": pr.head_ref,
-                    "link": f"{link}/{pr.org}/{pr.repo}/pull/{pr.number}",
-                    "commit_link": f"{link}/{pr.org}/{pr.repo}/pull/{pr.number}"
-                    f"/commits/{pr.head_sha}",
-                    "author_link": f"{link}/{pr.author}",
-                }
-            ],
-        }
-
-    def start(self, jobs: list[Presubmit], *, retest: bool = False) -> list[ProwJob]:
-        """Create a ProwJob for each job, once per webhook: a redelivered
-        webhook finds the jobs it made and makes none."""
-        if not jobs:
-            return []
-        if self.pr.mergeable is False:
-            self.ctx.logger.info(
-                "%s/%s#%s is not mergeable; no jobs",
-                self.pr.org,
-                self.pr.repo,
-                self.pr.number,
-            )
-            return []
-        refs = self.refs()
-        made = made_for_webhook(
-            self.ctx.guid,
-            org=self.pr.org,
-            repo=self.pr.repo,
-            pull_number=self.pr.number,
+    def start(self, jobs: list[Presubmit], *, retest: bool = False) -> None:
+        presubmits_start(
+            config=self.ctx.config,
+            github=self.gh,
+            guid=self.ctx.guid,
+            pulls=[self.pr],
+            jobs=jobs,
+            retest=retest,
         )
-        created = []
-        for job in jobs:
-            if job.name in made:
-                continue
-            labels = {
-                "event-GUID": self.ctx.guid,
-                "prow.k8s.io/is-optional": "true" if job.optional else "false",
-            }
-            if retest:
-                labels["prow.k8s.io/retest"] = "true"
-            created.append(
-                prowjob_create(
-                    fields=presubmit_fields(job, refs, self.ctx.config),
-                    extra_labels=labels,
-                )
-            )
-        return created
 
     def test_all(self) -> list[Presubmit]:
         return matching.test_all_presubmits(
@@ -278,14 +196,10 @@ class Trigger:
     # Labels and comments ----------------------------------------------------------
 
     def add_label(self, label: str) -> None:
-        if label not in self.pr.labels:
-            self.gh.add_labels(self.pr.org, self.pr.repo, self.pr.number, label)
-            self.pr.labels.append(label)
+        self.ctx.add_labels(self.pr.number, label)
 
     def remove_label(self, label: str) -> None:
-        if label in self.pr.labels:
-            self.gh.remove_label(self.pr.org, self.pr.repo, self.pr.number, label)
-            self.pr.labels.remove(label)
+        self.ctx.remove_labels(self.pr.number, label)
 
     def welcome(self) -> None:
         """The one comment an untrusted author gets, explaining /ok-to-test."""
@@ -318,13 +232,17 @@ class Trigger:
                 f"I understand the commands that are listed [here]({commands}).\n\n"
                 f"<details>\n\n{ABOUT_BOT}\n</details>\n"
             )
-        self.gh.create_comment(pr.org, pr.repo, pr.number, body)
+        self.ctx.comment(pr.number, body)
 
     def help_message(self, note: str) -> str:
         branch = self.pr.base_ref
         runnable = [j for j in self.presubmits if matching.branch_matches(j, branch)]
-        required = sorted(j.effective_rerun_command for j in runnable if not j.optional)
-        optional = sorted(j.effective_rerun_command for j in runnable if j.optional)
+        required = sorted(
+            j.effective_rerun_command for j in runnable if matching.is_required(j)
+        )
+        optional = sorted(
+            j.effective_rerun_command for j in runnable if not matching.is_required(j)
+        )
         automatic = sorted(
             j.name for j in runnable if not matching.needs_explicit_trigger(j)
         )
@@ -359,77 +277,51 @@ class Trigger:
     def prune_help(self) -> None:
         """Earlier help replies are noise once a command did something."""
         for comment in self.gh.list_comments(self.pr.org, self.pr.repo, self.pr.number):
-            if self.gh.is_bot(comment.user.login) and any(
+            if self.gh.is_bot(comment.user) and any(
                 marker in (comment.body or "") for marker in HELP_MARKERS
             ):
                 self.gh.delete_comment(self.pr.org, self.pr.repo, comment.id)
 
 
-def base_refs(link: str, org: str, repo: str, base_ref: str, base_sha: str) -> dict:
-    """The refs of a branch at a commit, with the links the original adds."""
-    return {
-        "org": org,
-        "repo": repo,
-        "repo_link": f"{link}/{org}/{repo}",
-        "base_ref": base_ref,
-        "base_sha": base_sha,
-        "base_link": f"{link}/{org}/{repo}/commit/{base_sha}",
-    }
-
-
-def made_for_webhook(guid: str, **filters) -> set[str]:
-    """Names of the jobs this webhook already started (one query), so a
-    redelivered or replayed webhook starts nothing twice."""
-    return set(
-        ProwJob.objects.filter(
-            labels__contains={"event-GUID": guid}, **filters
-        ).values_list("job", flat=True)
-    )
-
-
 # Pull request events -----------------------------------------------------------
 
 
-def handle_pull_request(ctx: PluginContext, event) -> None:
-    payload = event.payload
-    pr_payload = payload.get("pull_request") or {}
-    if not pr_payload.get("number"):
+def handle_pull_request(ctx: PluginContext, event: PullRequestEvent) -> None:
+    if not event.number:
         return
     config = ctx.config
     if not config.presubmits_for(
         ctx.org, ctx.repo
     ) and not config.in_repo_config.enabled_for(ctx.org, ctx.repo):
         return
-    trigger = Trigger(ctx, PullRequest.from_payload(ctx.org, ctx.repo, pr_payload))
-    action = event.action
+    trigger = Trigger(ctx, event.pull)
     try:
-        _on_pull_request(trigger, action, payload)
+        _on_pull_request(trigger, event)
     except InRepoConfigError as exc:
         _report_inrepo_error(trigger, exc)
 
 
-def _on_pull_request(trigger: Trigger, action: str, payload: dict) -> None:
-    pr = trigger.pr
+def _on_pull_request(trigger: Trigger, event: PullRequestEvent) -> None:
+    pr, action = trigger.pr, event.action
     if action == "opened":
         if trigger.pr_trusted():
             if pr.draft:
-                trigger.gh.create_comment(pr.org, pr.repo, pr.number, DRAFT_NOTE)
+                trigger.ctx.comment(pr.number, DRAFT_NOTE)
                 return
             trigger.start(trigger.test_all())
-        elif OK_TO_TEST not in pr.labels:
+        elif not trigger.has_label(OK_TO_TEST):
             if not trigger.settings.ignore_ok_to_test:
                 trigger.add_label(NEEDS_OK_TO_TEST)
             trigger.welcome()
     elif action in ("reopened", "ready_for_review") or (
-        action == "edited" and "base" in (payload.get("changes") or {})
+        action == "edited" and "base" in event.changes
     ):
         _rerun_trusted(trigger)
     elif action == "synchronize":
         trigger.abort_running()
         _rerun_trusted(trigger)
     elif action == "labeled":
-        label = (payload.get("label") or {}).get("name", "")
-        sender = login_of(payload.get("sender"))
+        label, sender = event.label, event.sender
         if label == LGTM and not trigger.pr_trusted() and not pr.draft:
             # An LGTM means someone trusted has read the code.
             trigger.start(trigger.test_all())
@@ -450,9 +342,7 @@ def _rerun_trusted(trigger: Trigger) -> None:
 
 def _report_inrepo_error(trigger: Trigger, exc: InRepoConfigError) -> None:
     pr = trigger.pr
-    trigger.gh.create_comment(
-        pr.org,
-        pr.repo,
+    trigger.ctx.comment(
         pr.number,
         f"@{pr.author}: The repository's job configuration could not be loaded, so no "
         f"jobs were started:\n\n```\n{exc}\n```\n",
@@ -476,12 +366,12 @@ def handle_generic_comment(ctx: PluginContext, comment) -> None:
     # The repository's own jobs may have triggers of their own; only a slash
     # command is worth reading them for.
     if (
-        not any(p.search(text) for p in COMMANDS)
+        not any(p.search(text) for p in PATTERNS)
         and not any(compile_go_regex(j.effective_trigger).search(text) for j in static)
         and not (inrepo and parse_commands(text))
     ):
         return
-    pr = PullRequest.fetch(ctx, comment.org, comment.repo, comment.number)
+    pr = ctx.github.get_pull(comment.org, comment.repo, comment.number)
     if pr.state != "open":
         return
     trigger = Trigger(ctx, pr)
@@ -494,7 +384,7 @@ def handle_generic_comment(ctx: PluginContext, comment) -> None:
 def _on_comment(trigger: Trigger, comment, text: str) -> None:
     jobs = trigger.presubmits
     mentions_job = any(compile_go_regex(j.effective_trigger).search(text) for j in jobs)
-    if not any(p.search(text) for p in COMMANDS) and not mentions_job:
+    if not any(p.search(text) for p in PATTERNS) and not mentions_job:
         return
     settings = trigger.settings
     commenter_trusted = trigger.trusted(comment.user)
@@ -518,7 +408,7 @@ def _on_comment(trigger: Trigger, comment, text: str) -> None:
         if commenter_trusted:
             trigger.add_label(OK_TO_TEST)
         trigger.remove_label(NEEDS_OK_TO_TEST)
-    elif OK_TO_TEST in trigger.pr.labels:
+    elif trigger.has_label(OK_TO_TEST):
         trigger.remove_label(NEEDS_OK_TO_TEST)
 
     selected, retest = _select(trigger, text, ok_to_test)
@@ -553,8 +443,7 @@ def _select(
     if TEST_MANUAL_REQUIRED.search(text):
         for job in jobs:
             if (
-                not job.optional
-                and not job.skip_report
+                matching.is_required(job)
                 and matching.needs_explicit_trigger(job)
                 and matching.branch_matches(job, branch)
             ):
@@ -574,7 +463,7 @@ def _failed_or_missing(trigger: Trigger, required_only: bool) -> list[Presubmit]
     states = {s.context: s.state for s in status.statuses}
     chosen = []
     for job in trigger.presubmits:
-        if required_only and job.optional:
+        if required_only and not matching.is_required(job):
             continue
         if not matching.branch_matches(job, pr.base_ref):
             continue
@@ -606,16 +495,10 @@ def _help_note(text: str, selected: int) -> str | None:
 # Pushes -------------------------------------------------------------------------
 
 
-def handle_push(ctx: PluginContext, event) -> None:
-    payload = event.payload
-    ref = payload.get("ref") or ""
-    after = payload.get("after") or ""
-    if payload.get("deleted") or set(after) == {"0"} or not after:
+def handle_push(ctx: PluginContext, event: PushEvent) -> None:
+    if event.deleted:
         return  # a branch or tag deleted: nothing to test
-    branch = (
-        ref.split("/", 2)[2] if ref.startswith(("refs/heads/", "refs/tags/")) else ref
-    )
-    org = (payload.get("repository") or {}).get("owner", {}).get("name") or ctx.org
+    org, after, branch = event.owner, event.after, event.branch
     try:
         jobs = postsubmits_for(ctx.github, ctx.config, org, ctx.repo, after)
     except InRepoConfigError as exc:
@@ -623,82 +506,40 @@ def handle_push(ctx: PluginContext, event) -> None:
         jobs = ctx.config.postsubmits_for(org, ctx.repo)
     if not jobs:
         return
-
-    def changes() -> list[str]:
-        files: set[str] = set()
-        for commit in payload.get("commits") or []:
-            for kind in ("added", "removed", "modified"):
-                files.update(commit.get(kind) or [])
-        return sorted(files)
-
     refs = base_refs(
         ctx.config.github.link_url.rstrip("/"), org, ctx.repo, branch, after
     )
-    if payload.get("compare"):
-        refs["base_link"] = payload["compare"]
-    made = made_for_webhook(ctx.guid, type=ProwJobType.POSTSUBMIT)
-    is_tag = ref.startswith("refs/tags/")
+    if event.compare:
+        refs["base_link"] = event.compare
+    made = made_for_event(ctx.guid, type=ProwJobType.POSTSUBMIT)
     for job in jobs:
         # A tag runs only the jobs whose branch filters name it explicitly.
-        if is_tag and not job.branches:
+        if event.is_tag and not job.branches:
             continue
-        if not matching.postsubmit_should_run(job, branch, changes):
+        if not matching.postsubmit_should_run(job, branch, lambda: event.changed_files):
             continue
         if job.name in made:
             continue
         prowjob_create(
             fields=postsubmit_fields(job, refs, ctx.config),
-            extra_labels={"event-GUID": ctx.guid},
+            extra_labels={EVENT_GUID_LABEL: ctx.guid},
         )
 
 
 plugin = Plugin(
     name="trigger",
-    help=PluginHelp(
-        description=(
-            "The trigger plugin starts tests in reaction to commands and pull "
-            "request events. It is responsible for ensuring that test jobs are "
-            "only run on trusted PRs. A PR is considered trusted if the author is "
-            "a member of the trusted organization for the repository or if such "
-            "a member has left an `/ok-to-test` command on the PR."
-        ),
-        commands=(
-            CommandHelp(
-                usage="/ok-to-test",
-                description="Marks a PR as 'trusted' and starts tests.",
-                examples=("/ok-to-test",),
-                who_can_use="Members of the trusted organization for the repo.",
-                featured=False,
-            ),
-            CommandHelp(
-                usage="/test (<job name>|all)",
-                description=(
-                    "Manually starts a/all automatically and manually triggered "
-                    "test job(s). Lists all possible job(s) when no jobs/an "
-                    "invalid job are specified."
-                ),
-                examples=("/test all", "/test pull-bazel-test"),
-                who_can_use="Anyone can trigger this command on a trusted PR.",
-                featured=True,
-            ),
-            CommandHelp(
-                usage="/retest",
-                description="Rerun test jobs that have failed.",
-                examples=("/retest",),
-                who_can_use="Anyone can trigger this command on a trusted PR.",
-                featured=True,
-            ),
-            CommandHelp(
-                usage="/retest-required",
-                description="Rerun non-optional test jobs that have failed.",
-                examples=("/retest-required",),
-                who_can_use="Anyone can trigger this command on a trusted PR.",
-            ),
-        ),
-        config=(
-            "triggers: trusted_apps, trusted_org, join_org_url, only_org_members, "
-            "ignore_ok_to_test"
-        ),
+    description=(
+        "The trigger plugin starts tests in reaction to commands and pull "
+        "request events. It is responsible for ensuring that test jobs are "
+        "only run on trusted PRs. A PR is considered trusted if the author is "
+        "a member of the trusted organization for the repository or if such "
+        "a member has left an `/ok-to-test` command on the PR."
+    ),
+    commands=COMMANDS,
+    config=TRIGGERS,
+    config_help=(
+        "triggers: trusted_apps, trusted_org, join_org_url, only_org_members, "
+        "ignore_ok_to_test"
     ),
     handlers={
         "pull_request": handle_pull_request,

@@ -28,3 +28,13 @@ def compile_go_regex(pattern: str) -> re.Pattern:
 def search(pattern: str, text: str) -> bool:
     """Go's MatchString: an unanchored search."""
     return compile_go_regex(pattern).search(text) is not None
+
+
+def regex_problem(pattern: str, what: str) -> str | None:
+    """Why pattern is not a usable regex for what, in words for a config
+    error; None when it compiles."""
+    try:
+        compile_go_regex(pattern)
+    except re.error as exc:
+        return f"could not compile {what} regex {pattern!r}: {exc}"
+    return None

@@ -15,10 +15,11 @@ from typing import Any
 from croniter import croniter
 from pydantic import BaseModel, ValidationError
 
-from prow.config import yamlsource
+from prow.config import plugin_sections, yamlsource
 from prow.config.durations import parse_duration
-from prow.config.plugins_schema import PluginsConfig, known_plugins
-from prow.config.regex import compile_go_regex
+from prow.config.plugin_sections import SectionReport, known_plugins
+from prow.config.plugins_schema import PluginsConfig
+from prow.config.regex import compile_go_regex, regex_problem
 from prow.config.schema import (
     BranchJob,
     JobBase,
@@ -57,10 +58,10 @@ RESERVED_ENV_REFS = {
     "SRC_BASE",
 }
 RESERVED_ENV_PULL = {"PULL_NUMBER", "PULL_PULL_SHA", "PULL_HEAD_REF", "PULL_TITLE"}
-INVALID_COMMIT_MSG_CHECKS = {"fixupPrefix", "issueClosingKeywords"}
 
 # Fields whose keys are the user's data (repo names, branch patterns...) and
-# are therefore shown as ["key"] rather than .key in a path.
+# are therefore shown as ["key"] rather than .key in a path; plugin sections
+# declare their own.
 MAP_FIELDS = {
     "presubmits",
     "postsubmits",
@@ -84,14 +85,8 @@ MAP_FIELDS = {
     "allowed_clusters",
     "slack_reporter_configs",
     "merge_commit_template",
-    "restricted_labels",
-    "repo_milestone",
-    "dco",
-    "allowed_github_teams",
-    "preserved_branches",
     "job_queue_capacities",
     "pubsub_subscriptions",
-    "milestone_applier",
 }
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -101,13 +96,14 @@ DEEP_MAP_FIELDS = {"merge_method"}
 
 
 def render_path(path: Iterable[str | int]) -> str:
+    map_fields = MAP_FIELDS | plugin_sections.map_fields()
     out = ""
     previous: str | int | None = None
     deep = False
     for segment in path:
         if isinstance(segment, int):
             out += f"[{segment}]"
-        elif deep or previous in MAP_FIELDS or not _PLAIN_KEY.match(segment):
+        elif deep or previous in map_fields or not _PLAIN_KEY.match(segment):
             out += f'["{segment}"]'
         else:
             out += f".{segment}" if out else segment
@@ -193,10 +189,11 @@ def _parse(file: str, text: str, result: ValidationResult):
     return parsed.data, report
 
 
-def _typed(model, data, path: tuple, report: _Reporter):
-    """data as an instance of model, or None with every type error reported."""
+def _typed(model, data, path: tuple, report: _Reporter, *, parse=None):
+    """data as an instance of model (or what parse makes of it), or None with
+    every type error reported."""
     try:
-        obj = model.model_validate(data)
+        obj = parse(data) if parse else model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             report.error((*path, *_clean_loc(err["loc"])), _pydantic_message(err))
@@ -206,12 +203,37 @@ def _typed(model, data, path: tuple, report: _Reporter):
 
 
 def _load_plugins(text: str, result: ValidationResult) -> PluginsConfig | None:
+    """The core keys through PluginsConfig; every other key through the
+    section its plugin declares, checked by that plugin; keys nobody
+    declares are kept and warned about."""
     data, report = _parse(PLUGINS_FILE, text, result)
     if data is None:
         return None
-    plugins = _typed(PluginsConfig, data, (), report)
-    if plugins is not None:
-        check_plugins(plugins, report)
+    if not isinstance(data, dict):
+        return _typed(PluginsConfig, data, (), report)
+    core_keys = {info.alias or n for n, info in PluginsConfig.model_fields.items()}
+    declared = plugin_sections.sections()
+    errors_before = len(result.errors)
+    core = _typed(
+        PluginsConfig, {k: v for k, v in data.items() if k in core_keys}, (), report
+    )
+    if core is not None:
+        check_plugins(core, report)
+    typed = {}
+    for key, value in data.items():
+        if key in core_keys:
+            continue
+        section = declared.get(key)
+        if section is None:
+            report.warning((key,), "unknown field, kept but not used")
+            continue
+        typed[key] = _typed(None, value, (key,), report, parse=section.parse)
+        if typed[key] is not None and section.check is not None:
+            section.check(typed[key], SectionReport(key, report))
+    if len(result.errors) > errors_before:
+        return None
+    plugins = PluginsConfig.model_validate(data)
+    plugins._typed.update(typed)
     return plugins
 
 
@@ -351,12 +373,10 @@ def _check_repo_key(key: str, path: tuple, report: _Reporter) -> None:
 
 
 def _check_regex(pattern: str, path: tuple, what: str, report: _Reporter) -> bool:
-    try:
-        compile_go_regex(pattern)
-    except re.error as exc:
-        report.error(path, f"could not compile {what} regex {pattern!r}: {exc}")
-        return False
-    return True
+    problem = regex_problem(pattern, what)
+    if problem:
+        report.error(path, problem)
+    return problem is None
 
 
 def _check_job_base(job: JobBase, path: tuple, report: _Reporter, kind: str) -> None:
@@ -764,52 +784,4 @@ def check_plugins(plugins: PluginsConfig, report: _Reporter) -> None:
                     ("external_plugins", key, index),
                     f'external plugin "{entry.name}" is configured for {key} '
                     "and for its org",
-                )
-    size = plugins.size
-    thresholds = [
-        ("s", size.s),
-        ("m", size.m),
-        ("l", size.l),
-        ("xl", size.xl),
-        ("xxl", size.xxl),
-    ]
-    for (_, low), (name, high) in zip(thresholds, thresholds[1:], strict=False):
-        if high <= low:
-            report.error(
-                ("size", name), "size thresholds must increase: s < m < l < xl < xxl"
-            )
-    if (
-        plugins.blunderbuss.request_count is not None
-        and plugins.blunderbuss.request_count < 1
-    ):
-        report.error(("blunderbuss", "request_count"), "must be at least 1")
-    for index, blockade in enumerate(plugins.blockades):
-        path = ("blockades", index)
-        if blockade.branchregexp:
-            _check_regex(
-                blockade.branchregexp, (*path, "branchregexp"), "branch", report
-            )
-        for attr in ("blockregexps", "exceptionregexps"):
-            for rindex, pattern in enumerate(getattr(blockade, attr)):
-                _check_regex(pattern, (*path, attr, rindex), attr, report)
-    if plugins.heart.commentregexp:
-        _check_regex(
-            plugins.heart.commentregexp, ("heart", "commentregexp"), "comment", report
-        )
-    _check_regex(
-        plugins.sigmention.regexp, ("sigmention", "regexp"), "sigmention", report
-    )
-    _check_regex(
-        plugins.cherry_pick_unapproved.branchregexp,
-        ("cherry_pick_unapproved", "branchregexp"),
-        "branch",
-        report,
-    )
-    for index, entry in enumerate(plugins.invalid_commit_msg):
-        for cindex, check in enumerate(entry.checks):
-            if check.name not in INVALID_COMMIT_MSG_CHECKS:
-                report.error(
-                    ("invalid_commit_msg", index, "checks", cindex, "name"),
-                    f"unknown check {check.name!r}; known: "
-                    f"{', '.join(sorted(INVALID_COMMIT_MSG_CHECKS))}",
                 )

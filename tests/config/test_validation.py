@@ -563,7 +563,7 @@ def test_defaults_follow_the_original():
     assert result.config.plank.pod_pending_timeout == "10m"
     assert result.config.sinker.max_prowjob_age == "168h"
     assert result.config.tide.sync_period == "1m"
-    assert result.plugins.size.xxl == 1000
+    assert result.plugins.section("size").xxl == 1000
 
 
 def test_render_path_brackets_user_keys():

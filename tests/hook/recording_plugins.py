@@ -11,7 +11,8 @@ import time
 
 from django.db import connection
 
-from hook.plugins.base import GENERIC_COMMENT, Plugin, PluginHelp
+from hook.events import GENERIC_COMMENT
+from hook.plugins.base import Plugin
 
 TABLE = "hook_test_effect"
 EVENTS = ("issue_comment", "issues", "pull_request", "push", "status")
@@ -47,11 +48,11 @@ def explode(ctx, event) -> None:
 
 recorder = Plugin(
     name="recorder",
-    help=PluginHelp(description="Records every event it sees (tests only)."),
+    description="Records every event it sees (tests only).",
     handlers=dict.fromkeys(EVENTS, record),
 )
 boom = Plugin(
     name="boom",
-    help=PluginHelp(description="Always fails (tests only)."),
+    description="Always fails (tests only).",
     handlers={GENERIC_COMMENT: explode, "pull_request": explode},
 )

@@ -114,6 +114,7 @@ def test_issue_comment_on_an_issue(action):
         issue_body="It looks like you accidently spelled 'commit' with two 't's.",
         issue_html_url="https://github.com/Codertocat/Hello-World/issues/1",
         assignees=("alice", "bob"),
+        labels=("bug",),
         comment_id=payload["comment"]["id"],
         source="issue_comment",
     )

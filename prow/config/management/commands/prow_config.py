@@ -11,10 +11,11 @@ import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from prow.config import plugin_sections
 from prow.config.plugins_schema import PluginsConfig
 from prow.config.schema import ProwConfig
 
-PLUGIN_KEYS = {f.alias or name for name, f in PluginsConfig.model_fields.items()}
+CORE_PLUGIN_KEYS = {f.alias or name for name, f in PluginsConfig.model_fields.items()}
 CONFIG_KEYS = {f.alias or name for name, f in ProwConfig.model_fields.items()}
 
 
@@ -26,7 +27,9 @@ def classify(path: Path, text: str) -> str:
         data = None
     if isinstance(data, dict) and data:
         keys = set(data)
-        if keys & PLUGIN_KEYS and not keys & CONFIG_KEYS:
+        # Plugins declare their sections when the apps load, so read now.
+        plugin_keys = CORE_PLUGIN_KEYS | set(plugin_sections.sections())
+        if keys & plugin_keys and not keys & CONFIG_KEYS:
             return "plugins"
         if keys & CONFIG_KEYS:
             return "config"

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from hook.trust import (
+from jobs.trust import (
     NOT_COLLABORATOR,
     NOT_MEMBER,
     NOT_SECONDARY_MEMBER,
