@@ -11,21 +11,17 @@ from django.utils import timezone
 from hook import tasks
 from hook.models import WebhookDelivery
 from hook.retention import deliveries_prune
+from tests.factories import WebhookDeliveryFactory
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def delivery(guid, status, age: timedelta, now=NOW) -> WebhookDelivery:
-    at = now - age
-    return WebhookDelivery.objects.create(
-        guid=guid,
-        event="issue_comment",
-        payload={},
-        status=status,
-        received_at=at,
-        finished_at=at if status in ("done", "failed") else None,
+def delivery(guid, status, age: timedelta, now=NOW, **fields) -> WebhookDelivery:
+    """A delivery received `age` before `now` (and, if handled, handled then)."""
+    return WebhookDeliveryFactory(
+        guid=guid, status=status, received_at=now - age, **fields
     )
 
 
@@ -73,9 +69,8 @@ def test_a_retention_of_zero_keeps_every_delivery(settings):
 
 
 def test_a_delivery_redelivered_lately_counts_from_its_last_attempt():
-    old = delivery("retried", "failed", timedelta(days=60))
-    WebhookDelivery.objects.filter(pk=old.pk).update(
-        finished_at=NOW - timedelta(days=1)
+    old = delivery(
+        "retried", "failed", timedelta(days=60), finished_at=NOW - timedelta(days=1)
     )
 
     deliveries_prune(now=NOW)

@@ -15,13 +15,8 @@ from jobs.executors.kubernetes import (
 )
 from jobs.models import JobArtifact
 from jobs.plank import sync_job
-from jobs.services import presubmit_fields, prowjob_create
-from prow.config.active import active_config, forget_cached_config
-from prow.config.models import ConfigVersion
-from prow.config.schema import Presubmit
-from prow.config.services import config_version_create
+from tests.factories import ProwJobFactory
 from tests.fakes.kube import FakeKube
-from tests.jobs.refs import REFS
 
 NS = "test-pods"
 REPORT = b'<testsuite name="unit" tests="1"/>\n'
@@ -159,20 +154,17 @@ def test_a_cut_short_log_keeps_the_whole_files(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_decorated_job_keeps_its_artifacts_after_the_pod(kube, tmp_path):
-    config_version_create(
-        config_yaml=f"pod_namespace: {NS}\n",
-        plugins_yaml="",
-        source=ConfigVersion.Source.API,
+def test_a_decorated_job_keeps_its_artifacts_after_the_pod(
+    kube, tmp_path, activate_config
+):
+    activate_config(config_yaml=f"pod_namespace: {NS}\n")
+    # Decorated, with no plank defaults to merge: an empty decoration config.
+    job = ProwJobFactory(
+        job="unit",
+        namespace=NS,
+        decoration_config={},
+        pod_spec={"containers": [{"image": "golang", "command": ["go", "test"]}]},
     )
-    forget_cached_config()
-    presubmit = Presubmit(
-        name="unit",
-        decorate=True,
-        spec={"containers": [{"image": "golang", "command": ["go", "test"]}]},
-    )
-    fields = presubmit_fields(presubmit, REFS, active_config().config)
-    job = prowjob_create(fields=fields)
     assert job.decoration_config is not None
     sync_job(job.pk)
     job.refresh_from_db()

@@ -13,8 +13,6 @@ from jobs import horologium
 from jobs.horologium import tick, trigger_periodic
 from jobs.models import ProwJob, ProwJobState
 from jobs.services import prowjob_transition
-from prow.config.active import forget_cached_config
-from prow.config.services import config_version_create
 from prow.locks import transaction_lock
 
 pytestmark = pytest.mark.django_db
@@ -25,13 +23,18 @@ SPEC = {"containers": [{"image": "alpine", "command": ["/bin/date"]}]}
 UNFINISHED = (ProwJobState.TRIGGERED, ProwJobState.PENDING)
 
 
-def use_config(config_yaml: str) -> None:
-    config_version_create(config_yaml=config_yaml, plugins_yaml="", source="api")
-    forget_cached_config()
+@pytest.fixture
+def use_periodics(activate_config):
+    """Activate a config with these periodics, each running SPEC."""
 
+    def use(*periodics: dict) -> None:
+        activate_config(
+            config_yaml=yaml.safe_dump(
+                {"periodics": [{"spec": SPEC, **p} for p in periodics]}
+            )
+        )
 
-def use_periodics(*periodics: dict) -> None:
-    use_config(yaml.safe_dump({"periodics": [{"spec": SPEC, **p} for p in periodics]}))
+    return use
 
 
 def minutes(n: float) -> datetime:
@@ -71,7 +74,7 @@ def clock():
         yield traveller
 
 
-def test_interval_waits_for_the_previous_run_to_complete(clock):
+def test_interval_waits_for_the_previous_run_to_complete(clock, use_periodics):
     use_periodics({"name": "hourly", "interval": "1h"})
     [first] = tick()
     assert (first.job, first.type, first.start_time) == ("hourly", "periodic", T0)
@@ -90,7 +93,7 @@ def test_interval_waits_for_the_previous_run_to_complete(clock):
     assert len(runs("hourly")) == 2
 
 
-def test_interval_counts_from_the_previous_start(clock):
+def test_interval_counts_from_the_previous_start(clock, use_periodics):
     use_periodics({"name": "hourly", "interval": "1h"})
     [first] = tick()
     clock.move_to(minutes(50))
@@ -101,7 +104,7 @@ def test_interval_counts_from_the_previous_start(clock):
     assert len(tick()) == 1
 
 
-def test_a_late_tick_does_not_push_the_next_run_back_a_minute(clock):
+def test_a_late_tick_does_not_push_the_next_run_back_a_minute(clock, use_periodics):
     use_periodics({"name": "often", "interval": "10m"})
     # The tick that made the first run ran late in its minute; the one ten
     # minutes on runs early in its own.
@@ -122,7 +125,7 @@ def test_a_late_tick_does_not_push_the_next_run_back_a_minute(clock):
         {"cron": "@every 10m"},
     ],
 )
-def test_missed_ticks_make_one_run_not_a_burst(clock, schedule):
+def test_missed_ticks_make_one_run_not_a_burst(clock, schedule, use_periodics):
     use_periodics({"name": "often", **schedule})
     [first] = tick()
     clock.move_to(minutes(2))
@@ -136,7 +139,7 @@ def test_missed_ticks_make_one_run_not_a_burst(clock, schedule):
     assert len(runs("often")) == 2
 
 
-def test_minimum_interval_counts_from_completion(clock):
+def test_minimum_interval_counts_from_completion(clock, use_periodics):
     use_periodics({"name": "settle", "minimum_interval": "30m"})
     [first] = tick()
     clock.move_to(minutes(50))
@@ -151,14 +154,14 @@ def test_minimum_interval_counts_from_completion(clock):
     assert second.start_time == minutes(80)
 
 
-def test_cron_runs_on_its_fires_only(clock):
+def test_cron_runs_on_its_fires_only(clock, use_periodics):
     use_periodics({"name": "quarterly", "cron": "*/15 * * * *"})
     # From 12:05: the 12:00 fire came before horologium saw the periodic.
     made = beat(clock, 5, 50, jobs_take=timedelta(minutes=3))
     assert made == [minutes(15), minutes(30), minutes(45)]
 
 
-def test_cron_fire_while_the_previous_run_is_active_is_dropped(clock):
+def test_cron_fire_while_the_previous_run_is_active_is_dropped(clock, use_periodics):
     use_periodics({"name": "quarterly", "cron": "*/15 * * * *"})
     # The 12:15 run lasts until 12:40, past the 12:30 fire; its end is no
     # fire, so nothing runs until 12:45.
@@ -166,19 +169,19 @@ def test_cron_fire_while_the_previous_run_is_active_is_dropped(clock):
     assert made == [minutes(15), minutes(45)]
 
 
-def test_every_fires_on_first_sight_then_from_the_previous_start(clock):
+def test_every_fires_on_first_sight_then_from_the_previous_start(clock, use_periodics):
     use_periodics({"name": "half-hourly", "cron": "@every 30m"})
     made = beat(clock, 7, 100, jobs_take=timedelta(minutes=5))
     assert made == [minutes(7), minutes(37), minutes(67), minutes(97)]
 
 
-def test_every_drops_a_fire_that_finds_the_run_going(clock):
+def test_every_drops_a_fire_that_finds_the_run_going(clock, use_periodics):
     use_periodics({"name": "half-hourly", "cron": "@every 30m"})
     made = beat(clock, 7, 100, jobs_take=timedelta(minutes=40))
     assert made == [minutes(7), minutes(67)]
 
 
-def test_cron_with_a_leading_seconds_field(clock):
+def test_cron_with_a_leading_seconds_field(clock, use_periodics):
     # Second 30 of every fifth minute: read as trailing seconds it would be
     # minute 30 of every fifth hour, and nothing would run here.
     use_periodics({"name": "precise", "cron": "30 */5 * * * *"})
@@ -204,7 +207,9 @@ def test_cron_with_a_leading_seconds_field(clock):
         ("0 9 * * 1-5", minutes(30), datetime(2024, 5, 7, 9, 0, tzinfo=UTC)),
     ],
 )
-def test_cron_descriptors_and_fields_are_utc(clock, cron, quiet_at, fires_at):
+def test_cron_descriptors_and_fields_are_utc(
+    clock, cron, quiet_at, fires_at, use_periodics
+):
     use_periodics({"name": "scheduled", "cron": cron})
     clock.move_to(quiet_at)
     assert tick() == []
@@ -215,9 +220,9 @@ def test_cron_descriptors_and_fields_are_utc(clock, cron, quiet_at, fires_at):
     assert job.start_time == fires_at
 
 
-def test_seed_echo_test_runs_every_ten_minutes(clock, example_texts):
+def test_seed_echo_test_runs_every_ten_minutes(clock, example_texts, activate_config):
     config_yaml, _ = example_texts
-    use_config(config_yaml)
+    activate_config(config_yaml=config_yaml)
     [first] = tick()
     assert (first.job, first.namespace, first.report) == (
         "echo-test",
@@ -236,7 +241,7 @@ def test_seed_echo_test_runs_every_ten_minutes(clock, example_texts):
     assert len(runs("echo-test")) == 2
 
 
-def test_failed_runs_are_retried_until_attempts_run_out(clock):
+def test_failed_runs_are_retried_until_attempts_run_out(clock, use_periodics):
     use_periodics(
         {
             "name": "flaky",
@@ -269,7 +274,7 @@ def test_failed_runs_are_retried_until_attempts_run_out(clock):
     assert len(runs("flaky")) == 4
 
 
-def test_a_success_is_not_retried_without_run_all(clock):
+def test_a_success_is_not_retried_without_run_all(clock, use_periodics):
     use_periodics(
         {
             "name": "solid",
@@ -285,7 +290,7 @@ def test_a_success_is_not_retried_without_run_all(clock):
         assert tick() == []
 
 
-def test_run_all_retries_successes_and_running_runs(clock):
+def test_run_all_retries_successes_and_running_runs(clock, use_periodics):
     use_periodics(
         {
             "name": "soak",
@@ -309,7 +314,7 @@ def test_run_all_retries_successes_and_running_runs(clock):
     assert tick() == []
 
 
-def test_retry_attempts_are_capped_at_ten(clock):
+def test_retry_attempts_are_capped_at_ten(clock, use_periodics):
     use_periodics({"name": "hopeless", "interval": "24h", "retry": {"attempts": 50}})
     tick()
     for minute in range(1, 20):
@@ -321,7 +326,7 @@ def test_retry_attempts_are_capped_at_ten(clock):
     assert labels == [None] + [str(n) for n in range(1, 11)]
 
 
-def test_periodic_with_extra_refs(clock):
+def test_periodic_with_extra_refs(clock, use_periodics):
     use_periodics(
         {
             "name": "infra-check",
@@ -335,7 +340,7 @@ def test_periodic_with_extra_refs(clock):
     assert job.labels["prow.k8s.io/refs.repo"] == "infra"
 
 
-def test_periodics_removed_from_config_stop(clock):
+def test_periodics_removed_from_config_stop(clock, use_periodics):
     use_periodics(
         {"name": "kept", "interval": "1h"}, {"name": "gone", "interval": "1h"}
     )
@@ -347,7 +352,9 @@ def test_periodics_removed_from_config_stop(clock):
     assert [job.job for job in tick()] == ["kept"]
 
 
-def test_trigger_periodic_runs_now_whatever_the_schedule(clock, django_user_model):
+def test_trigger_periodic_runs_now_whatever_the_schedule(
+    clock, django_user_model, use_periodics
+):
     use_periodics({"name": "nightly", "interval": "24h"})
     [scheduled] = tick()
     clock.move_to(minutes(60))
@@ -366,7 +373,7 @@ def test_trigger_periodic_runs_now_whatever_the_schedule(clock, django_user_mode
     assert len(tick()) == 1
 
 
-def test_no_tick_run_beside_an_older_run_still_going(clock):
+def test_no_tick_run_beside_an_older_run_still_going(clock, use_periodics):
     use_periodics({"name": "hourly", "interval": "1h"})
     [scheduled] = tick()
     start(scheduled)
@@ -382,7 +389,7 @@ def test_no_tick_run_beside_an_older_run_still_going(clock):
     assert len(tick()) == 1
 
 
-def test_no_retry_beside_an_older_run_still_going(clock):
+def test_no_retry_beside_an_older_run_still_going(clock, use_periodics):
     use_periodics(
         {
             "name": "flaky",
@@ -402,7 +409,7 @@ def test_no_retry_beside_an_older_run_still_going(clock):
     assert retry.labels["prow.k8s.io/re-run"] == "1"
 
 
-def test_tick_decides_and_stamps_with_the_time_it_is_given(clock):
+def test_tick_decides_and_stamps_with_the_time_it_is_given(clock, use_periodics):
     use_periodics({"name": "hourly", "interval": "1h"})
     [first] = tick(now=minutes(0))
     finish(first)
@@ -412,7 +419,7 @@ def test_tick_decides_and_stamps_with_the_time_it_is_given(clock):
     assert tick(now=minutes(90)) == []
 
 
-def test_trigger_periodic_rejects_unknown_names(clock):
+def test_trigger_periodic_rejects_unknown_names(clock, use_periodics):
     use_periodics({"name": "nightly", "interval": "24h"})
     with pytest.raises(LookupError):
         trigger_periodic("nightly-typo")
@@ -433,7 +440,7 @@ def _in_thread(target) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_tick_skips_while_another_holds_the_lock(clock):
+def test_a_tick_skips_while_another_holds_the_lock(clock, use_periodics):
     use_periodics({"name": "hourly", "interval": "1h"})
     results = []
     with transaction.atomic():
@@ -447,7 +454,7 @@ def test_a_tick_skips_while_another_holds_the_lock(clock):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_overlapping_ticks_create_one_run_per_periodic(clock):
+def test_overlapping_ticks_create_one_run_per_periodic(clock, use_periodics):
     use_periodics({"name": "a", "interval": "1h"}, {"name": "b", "cron": "0 * * * *"})
     barrier = threading.Barrier(2)
     results = []
@@ -469,7 +476,7 @@ def test_overlapping_ticks_create_one_run_per_periodic(clock):
     assert sorted(ProwJob.objects.values_list("job", flat=True)) == ["a", "b"]
 
 
-def test_a_tick_reads_the_runs_of_all_periodics_at_once(clock):
+def test_a_tick_reads_the_runs_of_all_periodics_at_once(clock, use_periodics):
     def queries_of_a_quiet_tick(count: int) -> int:
         ProwJob.objects.all().delete()
         use_periodics(*({"name": f"p{i}", "interval": "1h"} for i in range(count)))

@@ -12,31 +12,18 @@ from jobs.executors.kubernetes import forget_connections
 from jobs.logs import artifact_text
 from jobs.models import JobArtifact, ProwJob
 from jobs.plank import sync_job
-from jobs.services import presubmit_fields, prowjob_abort, prowjob_create
-from prow.config.active import active_config, forget_cached_config
-from prow.config.models import ConfigVersion
-from prow.config.schema import Presubmit
-from prow.config.services import config_version_create
+from jobs.services import prowjob_abort
+from tests.factories import ProwJobFactory, PullFactory, RefsFactory
 from tests.fakes.kube import FakeKube
-from tests.jobs.refs import REFS
 
 pytestmark = pytest.mark.django_db
 
 NS = "test-pods"
-
-
-def activate(plank_yaml: str = "") -> None:
-    config_version_create(
-        config_yaml=f"pod_namespace: {NS}\n"
-        + (f"plank:\n{plank_yaml}" if plank_yaml else ""),
-        plugins_yaml="",
-        source=ConfigVersion.Source.API,
-    )
-    forget_cached_config()
+CONFIG = f"pod_namespace: {NS}\n"
 
 
 @pytest.fixture(autouse=True)
-def kube(tmp_path, settings):
+def kube(tmp_path, settings, activate_config):
     fake = FakeKube(namespaces=(NS,)).start()
     kubeconfig = fake.write_kubeconfig(
         tmp_path / "kubeconfig", contexts=("default", "build2")
@@ -46,20 +33,22 @@ def kube(tmp_path, settings):
     settings.PROW_EXTERNAL_URL = "https://prow.example.com"
     settings.PROW_LOG_SNAPSHOT_SECONDS = 0
     forget_connections()
-    activate()
+    activate_config(config_yaml=CONFIG)
     yield fake
     fake.stop()
     forget_connections()
 
 
-def new_job(name="unit", pull=7, **config) -> ProwJob:
-    job = Presubmit(
-        name=name,
-        spec={"containers": [{"image": "golang", "command": ["go", "test"]}]},
-        **config,
+def new_job(name="unit", pull=7, **fields) -> ProwJob:
+    """A triggered presubmit for pull request `pull`, in the config's pod
+    namespace."""
+    return ProwJobFactory(
+        job=name,
+        namespace=NS,
+        refs=RefsFactory(pulls=[PullFactory(number=pull)]),
+        pod_spec={"containers": [{"image": "golang", "command": ["go", "test"]}]},
+        **fields,
     )
-    refs = dict(REFS, pulls=[dict(REFS["pulls"][0], number=pull)])
-    return prowjob_create(fields=presubmit_fields(job, refs, active_config().config))
 
 
 def synced(job) -> ProwJob:
@@ -157,8 +146,8 @@ def test_running_log_is_copied_while_it_runs(kube):
     assert artifact_text(artifact) == "step 1\n" and not artifact.complete
 
 
-def test_unscheduled_pod_times_out(kube):
-    activate("  pod_unscheduled_timeout: 1s\n")
+def test_unscheduled_pod_times_out(kube, activate_config):
+    activate_config(config_yaml=CONFIG + "plank:\n  pod_unscheduled_timeout: 1s\n")
     job = started(kube, new_job())
     kube.set_unschedulable(NS, job.pod_name)
     assert synced(job).state == "pending"
@@ -168,8 +157,8 @@ def test_unscheduled_pod_times_out(kube):
     assert kube.pods(NS) == []
 
 
-def test_pending_pod_times_out(kube):
-    activate("  pod_pending_timeout: 1s\n")
+def test_pending_pod_times_out(kube, activate_config):
+    activate_config(config_yaml=CONFIG + "plank:\n  pod_pending_timeout: 1s\n")
     job = started(kube, new_job())
     kube.set_phase(NS, job.pod_name, "Pending", start_time=True)
     time.sleep(1.2)
@@ -178,8 +167,8 @@ def test_pending_pod_times_out(kube):
     assert kube.pods(NS) == []
 
 
-def test_running_pod_times_out_as_aborted(kube):
-    activate("  pod_running_timeout: 1s\n")
+def test_running_pod_times_out_as_aborted(kube, activate_config):
+    activate_config(config_yaml=CONFIG + "plank:\n  pod_running_timeout: 1s\n")
     job = started(kube, new_job())
     kube.run(NS, job.pod_name)
     time.sleep(1.2)
@@ -188,13 +177,9 @@ def test_running_pod_times_out_as_aborted(kube):
     assert kube.pods(NS) == []
 
 
-def test_per_job_decoration_timeouts_override_plank(kube):
-    activate("  pod_running_timeout: 1s\n")
-    job = new_job()
-    ProwJob.objects.filter(pk=job.pk).update(
-        decoration_config={"pod_running_timeout": "1h"}
-    )
-    job = started(kube, ProwJob.objects.get(pk=job.pk))
+def test_per_job_decoration_timeouts_override_plank(kube, activate_config):
+    activate_config(config_yaml=CONFIG + "plank:\n  pod_running_timeout: 1s\n")
+    job = started(kube, new_job(decoration_config={"pod_running_timeout": "1h"}))
     kube.run(NS, job.pod_name)
     time.sleep(1.2)
     assert synced(job).state == "pending"
@@ -212,8 +197,8 @@ def test_evicted_pod_is_recreated_with_a_new_build_id(kube):
     assert "status" not in pod or pod["status"].get("phase") in (None, "Pending")
 
 
-def test_revivals_run_out(kube):
-    activate("  max_revivals: 1\n")
+def test_revivals_run_out(kube, activate_config):
+    activate_config(config_yaml=CONFIG + "plank:\n  max_revivals: 1\n")
     job = started(kube, new_job())
     for _ in range(2):
         kube.set_phase(NS, job.pod_name, "Failed", reason="Evicted")
@@ -304,8 +289,10 @@ def test_max_concurrency_keeps_later_runs_waiting_in_order(kube):
     assert synced(second).state == "pending"
 
 
-def test_job_queue_capacity_is_shared_by_the_jobs_in_the_queue(kube):
-    activate("  job_queue_capacities:\n    gpu: 1\n")
+def test_job_queue_capacity_is_shared_by_the_jobs_in_the_queue(kube, activate_config):
+    activate_config(
+        config_yaml=CONFIG + "plank:\n  job_queue_capacities:\n    gpu: 1\n"
+    )
     first = new_job("a", job_queue_name="gpu")
     second = new_job("b", job_queue_name="gpu")
     other = new_job("c", job_queue_name="cpu")
@@ -319,8 +306,8 @@ def test_job_queue_capacity_is_shared_by_the_jobs_in_the_queue(kube):
     assert synced(second).state == "pending"
 
 
-def test_global_limit_is_shared_fairly_between_jobs(kube):
-    activate("  max_concurrency: 2\n")
+def test_global_limit_is_shared_fairly_between_jobs(kube, activate_config):
+    activate_config(config_yaml=CONFIG + "plank:\n  max_concurrency: 2\n")
     a1, a2, b1 = new_job("a"), new_job("a", pull=8), new_job("b")
     for job in (a1, a2, b1):
         sync_job(job.pk)

@@ -7,15 +7,10 @@ import pytest
 from jobs.logs import artifact_text
 from jobs.models import JobArtifact, ProwJob
 from jobs.plank import sync_job
-from jobs.services import (
-    periodic_fields,
-    presubmit_fields,
-    prowjob_abort,
-    prowjob_create,
-)
-from prow.config.schema import Periodic, Presubmit, ProwConfig
+from jobs.services import periodic_fields, prowjob_abort, prowjob_create
 from prow.config.validation import validate
 from tests.conftest import EXAMPLES
+from tests.factories import ProwJobFactory
 from tests.processes import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +28,11 @@ def local(settings, tmp_path, monkeypatch):
 
 
 def periodic(command, name="job"):
-    job = Periodic(
-        name=name,
-        interval="1h",
-        spec={"containers": [{"image": "x", "command": command}]},
+    return ProwJobFactory(
+        periodic=True,
+        job=name,
+        pod_spec={"containers": [{"image": "x", "command": command}]},
     )
-    return prowjob_create(fields=periodic_fields(job, ProwConfig()))
 
 
 def run_until_done(job, timeout=30):
@@ -57,6 +51,8 @@ def log_of(job):
 
 
 def test_the_seed_echo_test_periodic_runs_here():
+    # Made as horologium makes it from the seed config, so what runs here is
+    # what the deployment runs.
     config = validate((EXAMPLES / "config.yaml").read_text(), "").config
     (echo,) = config.periodics
     job = prowjob_create(fields=periodic_fields(echo, config))
@@ -89,23 +85,14 @@ def test_env_reaches_the_process():
 
 
 def test_pull_request_code_is_refused_unless_allowed(settings):
-    presubmit = Presubmit(
-        name="unit", spec={"containers": [{"image": "x", "command": ["true"]}]}
-    )
-    refs = {
-        "org": "o",
-        "repo": "r",
-        "base_ref": "main",
-        "base_sha": "b" * 40,
-        "pulls": [{"number": 1, "author": "a", "sha": "a" * 40}],
-    }
-    job = prowjob_create(fields=presubmit_fields(presubmit, refs, ProwConfig()))
+    spec = {"containers": [{"image": "x", "command": ["true"]}]}
+    job = ProwJobFactory(job="unit", pod_spec=spec)
     sync_job(job.pk)
     job.refresh_from_db()
     assert job.state == "error"
     assert "PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS" in job.description
     settings.PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS = True
-    job = prowjob_create(fields=presubmit_fields(presubmit, refs, ProwConfig()))
+    job = ProwJobFactory(job="unit", pod_spec=spec)
     assert run_until_done(job).state == "success"
 
 
@@ -134,11 +121,12 @@ def read(path):
 
 def test_files_left_in_artifacts_are_kept():
     # A decorated job gets $ARTIFACTS; the clone step has no code to fetch.
-    job = Periodic(
-        name="arts",
-        interval="1h",
-        decorate=True,
-        spec={
+    # With no plank defaults to merge, its decoration config is empty.
+    job = ProwJobFactory(
+        periodic=True,
+        job="arts",
+        decoration_config={},
+        pod_spec={
             "containers": [
                 {
                     "image": "x",
@@ -150,7 +138,7 @@ def test_files_left_in_artifacts_are_kept():
             ]
         },
     )
-    job = run_until_done(prowjob_create(fields=periodic_fields(job, ProwConfig())))
+    job = run_until_done(job)
     assert job.state == "success", log_of(job)
     artifact = JobArtifact.objects.get(job=job, name="artifacts/junit/report.xml")
     assert artifact.file.read() == b"<ok/>\n"

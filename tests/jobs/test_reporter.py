@@ -14,37 +14,16 @@ from jobs.reporter import (
     report_job,
     status_description,
 )
-from jobs.services import (
-    periodic_fields,
-    postsubmit_fields,
-    presubmit_fields,
-    prowjob_abort,
-    prowjob_create,
-    prowjob_transition,
-)
-from prow.config.schema import (
-    GitHubReporter,
-    Periodic,
-    Plank,
-    Postsubmit,
-    Presubmit,
-    ProwConfig,
-)
+from jobs.services import prowjob_abort, prowjob_transition
+from prow.config.schema import GitHubReporter, Plank, ProwConfig
 from prow.github.bot import ABOUT_BOT
 from prow.github.client import GitHubError, github_client
+from tests.factories import ProwJobFactory, PullFactory, RefsFactory
 
 pytestmark = pytest.mark.django_db
 
 HEAD = "a" * 40
 BASE = "b" * 40
-REFS = {
-    "org": "acme",
-    "repo": "app",
-    "base_ref": "main",
-    "base_sha": BASE,
-    "pulls": [{"number": 7, "author": "alice", "sha": HEAD}],
-}
-SPEC = {"containers": [{"image": "alpine"}]}
 STATUSES = re.compile(r"^/repos/acme/app/statuses/")
 PAD = "\u2001"
 
@@ -56,12 +35,11 @@ def fake(fake_github):  # noqa: F811
     return fake_github
 
 
-def presubmit(name="unit", *, optional: bool | None = False, **config) -> ProwJob:
-    job = Presubmit(name=name, spec=SPEC, **config)
+def presubmit(name="unit", *, optional: bool | None = False, **fields) -> ProwJob:
+    """A triggered presubmit on pull request 7 by alice, at HEAD over BASE."""
     labels = {} if optional is None else {IS_OPTIONAL_LABEL: str(optional).lower()}
-    return prowjob_create(
-        fields=presubmit_fields(job, REFS, ProwConfig()), extra_labels=labels
-    )
+    fields.setdefault("refs", RefsFactory(base_sha=BASE, pulls=[PullFactory(sha=HEAD)]))
+    return ProwJobFactory(job=name, extra_labels=labels, **fields)
 
 
 def url(job: ProwJob) -> str:
@@ -190,19 +168,18 @@ def test_a_superseded_abort_is_not_reported(fake):
 
 
 def test_skip_report_sends_neither_status_nor_comment(fake):
-    job = fail(presubmit(skip_report=True))
+    # What a job configured with skip_report: true is stored with.
+    job = fail(presubmit(report=False))
     assert report_job(job) is False
     assert fake.requests("POST") == [] and fake.comments("acme", "app", 7) == []
 
 
 def test_periodics_are_never_reported(fake):
-    periodic = Periodic(
-        name="nightly",
-        interval="24h",
-        spec=SPEC,
+    job = ProwJobFactory(
+        periodic=True,
+        job="nightly",
         extra_refs=[{"org": "acme", "repo": "app", "base_ref": "main"}],
     )
-    job = prowjob_create(fields=periodic_fields(periodic, ProwConfig()))
     assert job.report is True
     job = finish(start(job), ProwJobState.FAILURE, "Job failed.")
     # Even a config asking for periodics does not send them to GitHub.
@@ -214,22 +191,16 @@ def test_periodics_are_never_reported(fake):
 
 
 def test_batches_are_never_reported(fake):
-    refs = dict(REFS, pulls=[*REFS["pulls"], {"number": 8, "sha": "c" * 40}])
-    fields = presubmit_fields(Presubmit(name="unit", spec=SPEC), refs, ProwConfig())
-    fields.update(type="batch", report=True)
-    batch = fail(prowjob_create(fields=fields))
+    batch = fail(ProwJobFactory(batch=True, job="unit", report=True))
     # A presubmit-typed job over two pulls is a batch too.
-    fields.update(type="presubmit")
-    two_pulls = fail(prowjob_create(fields=fields))
+    two_pulls = fail(presubmit(refs=batch.refs))
     assert report_job(batch) is False
     assert report_job(two_pulls) is False
     assert fake.requests("POST") == []
 
 
 def test_postsubmits_get_a_status_on_the_base_sha_and_no_comment(fake):
-    refs = {"org": "acme", "repo": "app", "base_ref": "main", "base_sha": BASE}
-    post = Postsubmit(name="deploy", spec=SPEC)
-    job = prowjob_create(fields=postsubmit_fields(post, refs, ProwConfig()))
+    job = ProwJobFactory(postsubmit=True, job="deploy", refs=RefsFactory(base_sha=BASE))
     job = finish(start(job), ProwJobState.FAILURE, "Job failed.")
     assert report_job(job) is True
     [status] = fake.statuses("acme", "app", BASE)

@@ -20,16 +20,16 @@ from jobs import sinker
 from jobs.executors.kubernetes import forget_connections
 from jobs.logs import artifact_store
 from jobs.models import BuildCounter, JobArtifact, ProwJob
-from prow.config.active import active_config, forget_cached_config
-from prow.config.models import ConfigVersion
-from prow.config.services import config_version_create
+from prow.config.active import active_config
 from prow.locks import lock_key
+from tests.factories import ProwJobFactory
 from tests.fakes.kube import FakeKube
 
 pytestmark = pytest.mark.django_db
 
 NS = "test-pods"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+CONFIG = f"pod_namespace: {NS}\n"
 PERIODIC = """
 periodics:
 - name: nightly
@@ -38,36 +38,14 @@ periodics:
 """
 
 
-def activate(config_yaml: str = "") -> None:
-    config_version_create(
-        config_yaml=f"pod_namespace: {NS}\n{config_yaml}",
-        plugins_yaml="",
-        source=ConfigVersion.Source.API,
-    )
-    forget_cached_config()
-
-
-def job(
-    name="unit",
-    *,
-    started: datetime,
-    completed: datetime | None = None,
-    type="presubmit",
-) -> ProwJob:
-    """A job run; with no completion time it is still going."""
-    return ProwJob.objects.create(
-        type=type,
-        job=name,
-        state="success" if completed else "pending",
-        start_time=started,
-        completion_time=completed,
-    )
-
-
 def ended(name="unit", *, age: timedelta, now=NOW, **fields) -> ProwJob:
-    started = now - age
-    return job(
-        name, started=started, completed=started + timedelta(minutes=5), **fields
+    """A run that started `age` before `now` and took five minutes."""
+    return ProwJobFactory(
+        finished=True,
+        job=name,
+        start_time=now - age,
+        duration=timedelta(minutes=5),
+        **fields,
     )
 
 
@@ -76,14 +54,14 @@ def exists(*jobs: ProwJob) -> list[bool]:
 
 
 @pytest.fixture(autouse=True)
-def no_cluster(settings, tmp_path, monkeypatch):
+def no_cluster(settings, tmp_path, monkeypatch, activate_config):
     # Unless a test starts the Kubernetes double, pods are the local
     # executor's, in a folder of the test's own.
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     settings.KUBECONFIG = ""
     settings.DATA_DIR = tmp_path / "data"
     settings.MEDIA_ROOT = tmp_path / "media"
-    activate()
+    activate_config(config_yaml=CONFIG)
 
 
 # ProwJobs --------------------------------------------------------------------
@@ -93,7 +71,9 @@ def test_complete_jobs_older_than_a_week_go_and_the_rest_stay():
     old = ended(age=timedelta(days=8))
     young = ended(age=timedelta(days=6))
     # Started long ago and still running: never deleted, whatever its age.
-    running = job(started=NOW - timedelta(days=30))
+    running = ProwJobFactory(
+        pending=True, job="unit", start_time=NOW - timedelta(days=30)
+    )
 
     report = sinker.sweep(now=NOW)
 
@@ -102,8 +82,8 @@ def test_complete_jobs_older_than_a_week_go_and_the_rest_stay():
     assert report.prowjob_names == [f"unit/{old.name}"]
 
 
-def test_max_prowjob_age_comes_from_the_config():
-    activate("sinker:\n  max_prowjob_age: 48h\n")
+def test_max_prowjob_age_comes_from_the_config(activate_config):
+    activate_config(config_yaml=CONFIG + "sinker:\n  max_prowjob_age: 48h\n")
     three_days = ended(age=timedelta(days=3))
     one_day = ended(age=timedelta(days=1))
 
@@ -112,25 +92,27 @@ def test_max_prowjob_age_comes_from_the_config():
     assert exists(three_days, one_day) == [False, True]
 
 
-def test_newest_complete_run_of_a_configured_periodic_is_kept():
-    activate(PERIODIC)
+def test_newest_complete_run_of_a_configured_periodic_is_kept(activate_config):
+    activate_config(config_yaml=CONFIG + PERIODIC)
     # Created first, so "newest" must come from start_time, not the id.
-    newest = ended("nightly", age=timedelta(days=10), type="periodic")
-    older = ended("nightly", age=timedelta(days=20), type="periodic")
-    oldest = ended("nightly", age=timedelta(days=30), type="periodic")
+    newest = ended("nightly", age=timedelta(days=10), periodic=True)
+    older = ended("nightly", age=timedelta(days=20), periodic=True)
+    oldest = ended("nightly", age=timedelta(days=30), periodic=True)
     # A newer run still going does not take the protection away from the
     # last one that finished.
-    running = job("nightly", started=NOW - timedelta(hours=1), type="periodic")
+    running = ProwJobFactory(
+        periodic=True, pending=True, job="nightly", start_time=NOW - timedelta(hours=1)
+    )
 
     sinker.sweep(now=NOW)
 
     assert exists(newest, older, oldest, running) == [True, False, False, True]
 
 
-def test_a_periodic_removed_from_the_config_loses_its_last_run():
-    activate(PERIODIC)
-    gone = ended("weekly", age=timedelta(days=10), type="periodic")
-    kept = ended("nightly", age=timedelta(days=10), type="periodic")
+def test_a_periodic_removed_from_the_config_loses_its_last_run(activate_config):
+    activate_config(config_yaml=CONFIG + PERIODIC)
+    gone = ended("weekly", age=timedelta(days=10), periodic=True)
+    kept = ended("nightly", age=timedelta(days=10), periodic=True)
 
     sinker.sweep(now=NOW)
 
@@ -214,16 +196,15 @@ def test_jobs_go_in_batches_of_the_given_size():
 
 
 def test_a_batch_is_one_delete_however_large():
-    started = NOW - timedelta(days=8)
+    # Unsaved, then inserted in one statement: 250 saves would be slow.
     ProwJob.objects.bulk_create(
-        ProwJob(
-            type="presubmit",
+        ProwJobFactory.build_batch(
+            250,
+            finished=True,
             job="unit",
-            state="success",
-            start_time=started,
-            completion_time=started,
+            start_time=NOW - timedelta(days=8),
+            duration=timedelta(0),
         )
-        for _ in range(250)
     )
 
     with CaptureQueriesContext(connection) as queries:
@@ -255,11 +236,11 @@ def test_with_another_table_referring_to_jobs_django_does_the_cascade(monkeypatc
     assert any('"jobs_prowjob"."id" IN' in q["sql"] for q in queries)
 
 
-def test_dry_run_lists_what_would_go_and_deletes_nothing():
-    activate(PERIODIC)
+def test_dry_run_lists_what_would_go_and_deletes_nothing(activate_config):
+    activate_config(config_yaml=CONFIG + PERIODIC)
     old = ended(age=timedelta(days=8))
     log = artifact_store(old, "build-log.txt", "old\n", limit=100, complete=True)
-    ended("nightly", age=timedelta(days=9), type="periodic")
+    ended("nightly", age=timedelta(days=9), periodic=True)
 
     report = sinker.sweep(now=NOW, dry_run=True, batch_size=1)
 
@@ -343,13 +324,17 @@ def test_pod_of_a_job_finished_longer_than_the_ttl_ago_goes(kube):
     assert report.pod_names == [f"default/{NS}/{finished.name} (terminated_pod_ttl)"]
 
 
-def test_pod_older_than_max_pod_age_goes_once_its_job_is_complete(kube):
+def test_pod_older_than_max_pod_age_goes_once_its_job_is_complete(
+    kube, activate_config
+):
     default, _ = kube
-    activate("sinker:\n  terminated_pod_ttl: 1000h\n")
+    activate_config(config_yaml=CONFIG + "sinker:\n  terminated_pod_ttl: 1000h\n")
     # The double stamps pods with the real time; look from a day later.
     later = timezone.now() + timedelta(hours=25)
     complete = ended(age=timedelta(hours=1), now=later)
-    running = job(started=later - timedelta(hours=26))
+    running = ProwJobFactory(
+        pending=True, job="unit", start_time=later - timedelta(hours=26)
+    )
     default.add_pod(pod("renamed", job_id=str(complete.name)))
     default.add_pod(pod(str(running.name)))
 
@@ -397,9 +382,9 @@ def test_pods_are_looked_up_in_one_query(kube):
     assert len(lookups) == 1
 
 
-def test_excluded_cluster_is_left_alone(kube):
+def test_excluded_cluster_is_left_alone(kube, activate_config):
     default, build2 = kube
-    activate("sinker:\n  exclude_clusters: [build2]\n")
+    activate_config(config_yaml=CONFIG + "sinker:\n  exclude_clusters: [build2]\n")
     now = timezone.now()
     finished = ended(age=timedelta(days=2), now=now)
     default.add_pod(pod("a", job_id=str(finished.name)))
@@ -423,14 +408,16 @@ def test_every_cluster_not_excluded_is_swept(kube):
     assert {r.context for r in build2.requests("GET")} == {"build2"}
 
 
-def test_default_is_not_swept_twice_when_it_is_a_named_context(tmp_path, settings):
+def test_default_is_not_swept_twice_when_it_is_a_named_context(
+    tmp_path, settings, activate_config
+):
     with FakeKube(namespaces=(NS,)) as fake:
         path = fake.write_kubeconfig(tmp_path / "kc", contexts=("main", "build2"))
     settings.KUBECONFIG = str(path)
 
     # "default" is "main" (the current context) under another name.
     assert sinker.build_clusters(active_config().config) == ["build2", "main"]
-    activate("sinker:\n  exclude_clusters: [default]\n")
+    activate_config(config_yaml=CONFIG + "sinker:\n  exclude_clusters: [default]\n")
     assert sinker.build_clusters(active_config().config) == ["build2"]
 
 

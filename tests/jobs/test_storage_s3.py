@@ -6,8 +6,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from jobs.logs import artifact_store, artifact_text
-from jobs.services import periodic_fields, prowjob_create
-from prow.config.schema import Periodic, ProwConfig
+from tests.factories import ProwJobFactory
 from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +39,7 @@ def bucket(settings, monkeypatch):
 
 
 def test_logs_go_to_the_bucket_and_come_back(bucket, client):
-    periodic = Periodic(
-        name="nightly", interval="24h", spec={"containers": [{"image": "a"}]}
-    )
-    job = prowjob_create(fields=periodic_fields(periodic, ProwConfig()))
+    job = ProwJobFactory(periodic=True, job="nightly")
     artifact_store(job, "build-log.txt", "first\n", limit=1000, complete=False)
     artifact = artifact_store(
         job, "build-log.txt", "first\nsecond\n", limit=1000, complete=True

@@ -9,18 +9,12 @@ from django.core.cache import cache
 
 from jobs import tasks
 from jobs.models import ProwJobState, Watermark
-from jobs.services import presubmit_fields, prowjob_create, prowjob_transition
+from jobs.services import prowjob_transition
 from prow.celery import Queue, app
-from prow.config.models import ConfigVersion
-from prow.config.schema import Presubmit, ProwConfig
-from prow.config.services import config_version_create
 from prow.tasks import enqueue
+from tests.factories import ProwJobFactory, PullFactory, RefsFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def version(text: str) -> ConfigVersion:
-    return config_version_create(config_yaml=text, plugins_yaml="", source="api")
 
 
 @pytest.fixture
@@ -31,11 +25,11 @@ def eager():
 
 
 def test_a_config_change_asks_for_a_reconcile(
-    clean_broker, django_capture_on_commit_callbacks
+    clean_broker, django_capture_on_commit_callbacks, activate_config
 ):
-    first = version("log_level: info\n")
+    first = activate_config(config_yaml="log_level: info\n")
     with django_capture_on_commit_callbacks(execute=True):
-        second = version("log_level: debug\n")
+        second = activate_config(config_yaml="log_level: debug\n")
     reconciles = queued("jobs.tasks.reconcile_config", Queue.JOBS)
     assert len(reconciles) == 1
     assert reconciles[0]["headers"]["argsrepr"] == repr((first.pk, second.pk))
@@ -47,26 +41,28 @@ def queued(task: str, queue: Queue) -> list[dict]:
     return [m for m in messages if m["headers"]["task"] == task]
 
 
-def test_missed_config_changes_are_reconciled(eager):
-    first = version("log_level: info\n")
+def test_missed_config_changes_are_reconciled(eager, activate_config):
+    first = activate_config(config_yaml="log_level: info\n")
     tasks.reconcile_missed_configs()
     # A start point, no work.
     assert Watermark.read(tasks.RECONCILED) == first.pk
-    second = version("log_level: debug\n")
+    second = activate_config(config_yaml="log_level: debug\n")
     tasks.reconcile_missed_configs()
     assert Watermark.read(tasks.RECONCILED) == second.pk
 
 
-def test_the_reconciled_version_survives_a_cache_clear(clean_broker, settings):
+def test_the_reconciled_version_survives_a_cache_clear(
+    clean_broker, settings, activate_config
+):
     # A cache of this test's own, since clearing the shared one would flush
     # the broker of every other test run.
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
-    first = version("log_level: info\n")
+    first = activate_config(config_yaml="log_level: info\n")
     tasks.reconcile_missed_configs()
     cache.clear()
-    second = version("log_level: debug\n")
+    second = activate_config(config_yaml="log_level: debug\n")
 
     tasks.reconcile_missed_configs()
 
@@ -96,8 +92,8 @@ def test_a_task_is_enqueued_by_name_and_routed(clean_broker):
     assert len(queued("jobs.tasks.plank_resync", Queue.PERIODIC)) == 1
 
 
-def test_a_task_enqueued_by_name_runs_at_once_when_eager(eager):
-    first = version("log_level: info\n")
+def test_a_task_enqueued_by_name_runs_at_once_when_eager(eager, activate_config):
+    first = activate_config(config_yaml="log_level: info\n")
     enqueue("jobs.tasks.reconcile_missed_configs")
     assert Watermark.read(tasks.RECONCILED) == first.pk
 
@@ -106,15 +102,7 @@ def test_a_report_that_github_fails_for_now_is_retried(eager, fake_github):
     head = "a" * 40
     fake_github.add_repo("acme", "app", sha="b" * 40)
     fake_github.add_pull("acme", "app", 7, "alice", head_sha=head)
-    refs = {
-        "org": "acme",
-        "repo": "app",
-        "base_ref": "main",
-        "base_sha": "b" * 40,
-        "pulls": [{"number": 7, "author": "alice", "sha": head}],
-    }
-    unit = Presubmit(name="unit", spec={"containers": [{"image": "alpine"}]})
-    job = prowjob_create(fields=presubmit_fields(unit, refs, ProwConfig()))
+    job = ProwJobFactory(job="unit", refs=RefsFactory(pulls=[PullFactory(sha=head)]))
     assert prowjob_transition(job, ProwJobState.PENDING, description="Started.")
     fake_github.fail_next("POST", r"^/repos/acme/app/statuses/", status=502, times=2)
 

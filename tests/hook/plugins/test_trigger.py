@@ -14,8 +14,6 @@ import pytest
 from hook.models import WebhookDelivery
 from hook.services import delivery_dispatch
 from jobs.models import ProwJob, ProwJobState
-from prow.config.models import ConfigVersion
-from prow.config.services import config_version_create
 from tests.webhooks import fixture_payload
 
 pytestmark = pytest.mark.django_db
@@ -66,19 +64,8 @@ def plugins_yaml(extra=""):
     return f"plugins:\n  {ORG}/{REPO}: [trigger]\n{extra}"
 
 
-def activate(config=CONFIG, plugins=None):
-    config_version_create(
-        config_yaml=config,
-        plugins_yaml=plugins or plugins_yaml(),
-        source=ConfigVersion.Source.API,
-    )
-    from prow.config.active import forget_cached_config
-
-    forget_cached_config()
-
-
 @pytest.fixture(autouse=True)
-def github(clean_broker, fake_github):
+def github(clean_broker, fake_github, activate_config):
     fake = fake_github
     fake.add_repo(ORG, REPO)
     fake.add_branch(ORG, REPO, "main", BASE_TIP)
@@ -89,7 +76,7 @@ def github(clean_broker, fake_github):
     fake.add_user("dependabot[bot]", type="Bot")
     for label in ("ok-to-test", "needs-ok-to-test", "lgtm"):
         fake.add_label(ORG, REPO, label)
-    activate()
+    activate_config(config_yaml=CONFIG, plugins_yaml=plugins_yaml())
     return fake
 
 
@@ -235,24 +222,32 @@ def test_untrusted_pr_runs_nothing_and_explains(post_webhook, github):
     assert "reply with `/ok-to-test` on its own line" in welcome
 
 
-def test_collaborators_are_trusted_unless_only_org_members(post_webhook, github):
+def test_collaborators_are_trusted_unless_only_org_members(
+    post_webhook, github, activate_config
+):
     add_pull(github, author="collab")
     deliver(post_webhook, "pull_request", pr_event("opened", author="collab"))
     assert started() == AUTO
     ProwJob.objects.all().delete()
-    activate(
-        plugins=plugins_yaml(f"triggers:\n- repos: [{ORG}]\n  only_org_members: true\n")
+    activate_config(
+        config_yaml=CONFIG,
+        plugins_yaml=plugins_yaml(
+            f"triggers:\n- repos: [{ORG}]\n  only_org_members: true\n"
+        ),
     )
     deliver(post_webhook, "pull_request", pr_event("reopened", author="collab"))
     assert started() == []
 
 
 @pytest.mark.parametrize(("apps", "expected"), [([], []), (["dependabot"], AUTO)])
-def test_bots_are_trusted_only_as_trusted_apps(post_webhook, github, apps, expected):
-    activate(
-        plugins=plugins_yaml(
+def test_bots_are_trusted_only_as_trusted_apps(
+    post_webhook, github, apps, expected, activate_config
+):
+    activate_config(
+        config_yaml=CONFIG,
+        plugins_yaml=plugins_yaml(
             f"triggers:\n- repos: [{ORG}]\n  trusted_apps: {json.dumps(apps)}\n"
-        )
+        ),
     )
     add_pull(github, author="dependabot[bot]")
     deliver(post_webhook, "pull_request", pr_event("opened", author="dependabot[bot]"))
@@ -543,8 +538,13 @@ def test_push_to_other_branch_skips_branch_filtered_jobs(post_webhook, github):
 # In-repo config -----------------------------------------------------------------------
 
 
-def test_jobs_from_the_repository_run_with_the_central_ones(post_webhook, github):
-    activate(config=CONFIG + "in_repo_config:\n  enabled:\n    acme/app: true\n")
+def test_jobs_from_the_repository_run_with_the_central_ones(
+    post_webhook, github, activate_config
+):
+    activate_config(
+        config_yaml=CONFIG + "in_repo_config:\n  enabled:\n    acme/app: true\n",
+        plugins_yaml=plugins_yaml(),
+    )
     add_pull(github)
     github.set_file(
         ORG,
@@ -558,8 +558,13 @@ def test_jobs_from_the_repository_run_with_the_central_ones(post_webhook, github
     assert started() == sorted([*AUTO, "from-repo"])
 
 
-def test_broken_repository_config_is_reported_not_crashed_on(post_webhook, github):
-    activate(config=CONFIG + "in_repo_config:\n  enabled:\n    acme: true\n")
+def test_broken_repository_config_is_reported_not_crashed_on(
+    post_webhook, github, activate_config
+):
+    activate_config(
+        config_yaml=CONFIG + "in_repo_config:\n  enabled:\n    acme: true\n",
+        plugins_yaml=plugins_yaml(),
+    )
     add_pull(github)
     github.set_file(
         ORG,
@@ -575,13 +580,14 @@ def test_broken_repository_config_is_reported_not_crashed_on(post_webhook, githu
     assert "Traceback" not in comment
 
 
-def test_tags_run_only_jobs_configured_for_them(post_webhook, github):
+def test_tags_run_only_jobs_configured_for_them(post_webhook, github, activate_config):
     deliver(post_webhook, "push", push_event(ref="refs/tags/v1.0"))
     assert started() == []  # deploy is for branch main only; docs-site for any branch
-    activate(
-        config=CONFIG
+    activate_config(
+        config_yaml=CONFIG
         + "  - name: release\n    branches: ['^v\\d']\n"
-        + "    spec: {containers: [{image: r}]}\n"
+        + "    spec: {containers: [{image: r}]}\n",
+        plugins_yaml=plugins_yaml(),
     )
     deliver(post_webhook, "push", push_event(ref="refs/tags/v1.1", after="9" * 40))
     assert started() == ["release"]

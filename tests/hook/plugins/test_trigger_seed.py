@@ -12,8 +12,6 @@ from hook.models import WebhookDelivery
 from hook.services import delivery_dispatch
 from jobs.environment import job_environment
 from jobs.models import ProwJob
-from prow.config.models import ConfigVersion
-from prow.config.services import config_version_create
 from tests.conftest import EXAMPLES
 from tests.webhooks import fixture_payload
 
@@ -24,19 +22,18 @@ HEAD = "f" * 40
 
 
 @pytest.fixture(autouse=True)
-def seed(clean_broker, fake_github):
+def seed(clean_broker, fake_github, activate_config):
     fake_github.add_repo(ORG, REPO, default_branch="master")
     fake_github.add_branch(ORG, REPO, "master", "e" * 40)
     fake_github.add_collaborator(ORG, REPO, "lawrence")
     fake_github.add_pull(
         ORG, REPO, PR, "lawrence", HEAD, base_ref="master", title="Add tests"
     )
-    config_version_create(
+    activate_config(
         config_yaml=(EXAMPLES / "config.yaml").read_text(),
         # The example's plugins name a placeholder repository; the seed's
         # author would put their own there.
         plugins_yaml=f"plugins:\n  {ORG}/{REPO}: [trigger]\n",
-        source=ConfigVersion.Source.API,
     )
 
 
