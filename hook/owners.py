@@ -21,7 +21,14 @@ from typing import Any
 
 import yaml
 from django.core.cache import cache
+from pydantic import Field
 
+from prow.config.plugin_sections import (
+    PluginSection,
+    SectionReport,
+    register_section,
+)
+from prow.config.schema import Section
 from prow.github.client import GitHubClient
 
 logger = logging.getLogger(__name__)
@@ -32,6 +39,50 @@ OWNERS_ALIASES = "OWNERS_ALIASES"
 # The original keeps a ".*" filter as "no filter": it applies to every path.
 MATCH_ALL = ".*"
 _LISTS = ("approvers", "reviewers", "required_reviewers", "labels")
+
+
+class OwnersConfig(Section):
+    """plugins.yaml's `owners:` section, read by every plugin that goes by
+    OWNERS files (approve, lgtm, ...)."""
+
+    mdyamlrepos: list[str] = Field(default_factory=list)
+    # Repos where OWNERS alone grants rights: no collaborator cross-check.
+    skip_collaborators: list[str] = Field(default_factory=list)
+    labels_denylist: list[str] = Field(default_factory=lambda: ["approved", "lgtm"])
+    # By org or org/repo: {owners: ..., owners_aliases: ...}, other names
+    # for the two files.
+    filenames: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def skips_collaborators(self, org: str, repo: str) -> bool:
+        return bool({org, f"{org}/{repo}"} & set(self.skip_collaborators))
+
+    def filenames_for(self, org: str, repo: str) -> tuple[str, str]:
+        """(OWNERS file name, OWNERS_ALIASES file name) for org/repo."""
+        names = self.filenames.get(f"{org}/{repo}") or self.filenames.get(org) or {}
+        return (
+            names.get("owners") or OWNERS,
+            names.get("owners_aliases") or OWNERS_ALIASES,
+        )
+
+
+_FILENAME_KEYS = frozenset({"owners", "owners_aliases"})
+
+
+def _check_owners(config: OwnersConfig, report: SectionReport) -> None:
+    for key, names in config.filenames.items():
+        for unknown in sorted(set(names) - _FILENAME_KEYS):
+            report.error(
+                ("filenames", key, unknown),
+                "unknown key; the file names are `owners` and `owners_aliases`",
+            )
+
+
+# Declared here rather than by one plugin: several plugins read it, and a
+# section is declared once.
+OWNERS_SECTION = PluginSection(
+    "owners", OwnersConfig, check=_check_owners, map_fields=frozenset({"filenames"})
+)
+register_section(OWNERS_SECTION)
 
 
 class _Invalid(Exception):

@@ -68,6 +68,7 @@ def fake_github(tmp_path, settings):
     token = tmp_path / "token"
     token.write_text("bot-token\n")
     settings.PROW_GITHUB_ENDPOINT = fake.url
+    settings.PROW_GITHUB_GRAPHQL_ENDPOINT = f"{fake.url}/graphql"
     settings.PROW_GITHUB_TOKEN_PATH = str(token)
     settings.PROW_GITHUB_APP_ID = ""
     fake.set_authenticated_user("prow-bot")

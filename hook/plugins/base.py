@@ -26,7 +26,7 @@ from prow.config.schema import ProwConfig
 from prow.errors import OutsideError
 from prow.github.bot import ABOUT_BOT
 from prow.github.client import GitHubClient
-from prow.github.types import Issue, Milestone, Review
+from prow.github.types import Comment, Issue, Milestone, Review
 
 Handler = Callable[["PluginContext", Any], None]
 CommandHandler = Callable[["PluginContext", GenericComment, re.Match], None]
@@ -228,11 +228,59 @@ class PluginContext:
     def comment(self, number: int, body: str) -> None:
         self.github.create_comment(self.org, self.repo, number, body)
 
-    def reply(self, comment: GenericComment, text: str) -> None:
-        """Answer a comment in the original's quoted format."""
+    def reply(self, comment: GenericComment, text: str, *, key: str = "") -> None:
+        """Answer a comment in the original's quoted format. key marks the
+        reply (in a hidden HTML comment) so answered() can find it later."""
         self.github.create_comment(
-            comment.org, comment.repo, comment.number, format_reply(comment, text)
+            comment.org, comment.repo, comment.number, format_reply(comment, text, key)
         )
+
+    # Answering once -----------------------------------------------------------
+    # A delivery may be handled again (GitHub's Redeliver, a replay, a retry
+    # after GitHub failed half way); what the bot already said is found on
+    # the issue and not said twice.
+
+    def bot_comments(self, number: int) -> list[Comment]:
+        """The bot's own comments on the issue, oldest first."""
+        return [
+            c
+            for c in self.github.list_comments(self.org, self.repo, number)
+            if self.github.is_bot(c.user)
+        ]
+
+    def comment_once(self, number: int, body: str) -> bool:
+        """Comment body unless the bot's comments hold it word for word;
+        True when this call commented."""
+        wanted = body.strip()
+        if any(c.body.strip() == wanted for c in self.bot_comments(number)):
+            return False
+        self.comment(number, body)
+        return True
+
+    def reply_once(self, comment: GenericComment, text: str) -> bool:
+        """reply(), unless this very answer to this very comment is there."""
+        return self.comment_once(comment.number, format_reply(comment, text))
+
+    def answered(self, comment: GenericComment, key: str) -> bool:
+        """Whether the bot already answered this comment with a reply marked
+        key: for answers that differ on each try (an image, a joke)."""
+        if not comment.html_url:
+            return False  # nothing tells this comment's answers apart
+        quoted = f"In response to [this]({comment.html_url})"
+        marker = _key_marker(key)
+        return any(
+            quoted in c.body and marker in c.body
+            for c in self.bot_comments(comment.number)
+        )
+
+    def prune_comments(self, number: int, matches: Callable[[str], bool]) -> int:
+        """Delete the bot's comments whose body matches; returns how many."""
+        gone = 0
+        for c in self.bot_comments(number):
+            if matches(c.body):
+                self.github.delete_comment(self.org, self.repo, c.id)
+                gone += 1
+        return gone
 
     def react(self, comment: GenericComment, reaction: str) -> None:
         """React to the comment itself, or to the issue when the text was
@@ -380,10 +428,14 @@ class PluginContext:
         self.github.delete_branch(self.org, self.repo, branch)
 
 
-def format_reply(comment: GenericComment, text: str) -> str:
+def _key_marker(key: str) -> str:
+    return f"<!-- prow:{key} -->"
+
+
+def format_reply(comment: GenericComment, text: str, key: str = "") -> str:
     quoted = "\n".join(f">{line}" for line in (comment.body or "").splitlines())
     return (
         f"@{comment.user}: {text}\n\n<details>\n\n"
         f"In response to [this]({comment.html_url}):\n\n{quoted}\n\n\n"
-        f"{ABOUT_BOT}\n</details>"
+        f"{ABOUT_BOT}\n</details>" + (f"\n{_key_marker(key)}" if key else "")
     )

@@ -18,6 +18,7 @@ class ConfigVersion(models.Model):
         API = "api", "API"
         COMMAND = "command", "command"
         ROLLBACK = "rollback", "rollback"
+        MERGE = "merge", "merged pull request"
 
     config_yaml = models.TextField(blank=True)
     plugins_yaml = models.TextField(blank=True)

@@ -21,7 +21,7 @@ from github import Auth, Github, GithubException, GithubIntegration
 from github.GithubException import RateLimitExceededException
 
 from prow.errors import OutsideError, TransientError
-from prow.github import transport
+from prow.github import graphql, transport
 from prow.github.auth import (
     FileToken,
     InstallationAuth,
@@ -33,10 +33,12 @@ from prow.github.types import (
     CombinedStatus,
     Comment,
     Issue,
+    IssueEvent,
     Milestone,
     PullRequest,
     Review,
     Status,
+    login_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -275,6 +277,7 @@ class GitHubClient:
                 int(f.get("deletions") or 0),
                 int(f.get("changes") or 0),
                 f.get("previous_filename") or "",
+                f.get("blob_url") or "",
             )
             for f in files
         ]
@@ -284,6 +287,13 @@ class GitHubClient:
         pull request event carries)."""
         with _calling(f"GET ref heads/{branch} of {org}/{repo}"):
             return self._repo(org, repo).get_git_ref(f"heads/{branch}").object.sha
+
+    def commit_tree_sha(self, org: str, repo: str, sha: str) -> str:
+        """The SHA of a commit's tree: equal for two commits with the same
+        content (a squash or a rebase without conflicts)."""
+        with _calling(f"GET commit {sha[:8]} of {org}/{repo}"):
+            data = self._get(self._path(org, repo, "commits", sha))
+        return str(((data.get("commit") or {}).get("tree") or {}).get("sha") or "")
 
     def _contents(self, org: str, repo: str, path: str, ref: str):
         """The contents API's answer for path at ref, or None if missing."""
@@ -313,6 +323,23 @@ class GitHubClient:
             return None
         return sorted(item.name for item in content if item.type == "file")
 
+    def tree_files(self, org: str, repo: str, ref: str) -> list[str]:
+        """Every file path of the repository at ref, in one request (the
+        recursive git tree). A tree too large for GitHub to list whole is
+        an error rather than a silently partial list."""
+        what = f"GET tree {ref[:12]} of {org}/{repo}"
+        with _calling(what):
+            data = self._get(
+                self._path(org, repo, "git", "trees", ref), {"recursive": "1"}
+            )
+        if data.get("truncated"):
+            raise GitHubError(f"{what}: GitHub truncated the listing")
+        return sorted(
+            str(item["path"])
+            for item in data.get("tree") or []
+            if item.get("type") == "blob"
+        )
+
     def list_comments(self, org: str, repo: str, number: int) -> list[Comment]:
         """Every comment of an issue or pull request, oldest first."""
         with _calling(f"GET comments of {org}/{repo}#{number}"):
@@ -325,6 +352,30 @@ class GitHubClient:
         with _calling(f"GET reviews of {org}/{repo}#{number}"):
             items = self._all(self._path(org, repo, "pulls", number, "reviews"))
         return [Review.from_payload(item) for item in items]
+
+    def list_review_comments(self, org: str, repo: str, number: int) -> list[Comment]:
+        """Every comment on a line of a pull request's diff, oldest first."""
+        with _calling(f"GET review comments of {org}/{repo}#{number}"):
+            items = self._all(self._path(org, repo, "pulls", number, "comments"))
+        return [Comment.from_payload(item) for item in items]
+
+    def list_issue_events(self, org: str, repo: str, number: int) -> list[IssueEvent]:
+        """An issue's or pull request's timeline of events (labeled,
+        unlabeled, closed...), oldest first."""
+        with _calling(f"GET events of {org}/{repo}#{number}"):
+            items = self._all(self._path(org, repo, "issues", number, "events"))
+        return [IssueEvent.from_payload(item) for item in items]
+
+    def label_added_by_human(
+        self, org: str, repo: str, number: int, label: str
+    ) -> bool:
+        """Whether the last time label was put on the issue, someone other
+        than the bot did it."""
+        last = ""
+        for event in self.list_issue_events(org, repo, number):
+            if event.event == "labeled" and event.label == label:
+                last = event.actor
+        return bool(last) and not self.is_bot(last)
 
     def labels(self, org: str, repo: str, number: int) -> list[str]:
         with _calling(f"GET labels of {org}/{repo}#{number}"):
@@ -376,6 +427,13 @@ class GitHubClient:
             lambda: self._presence(self._path(org, repo, "collaborators", login)),
         )
 
+    def list_collaborators(self, org: str, repo: str) -> list[str]:
+        """Logins of everyone with access to the repo (directly, through a
+        team or as an org owner)."""
+        with _calling(f"GET collaborators of {org}/{repo}"):
+            items = self._all(self._path(org, repo, "collaborators"))
+        return [login_of(item) for item in items]
+
     def is_team_member(self, org: str, team_slug: str, login: str) -> bool:
         """Whether login is an active member of the team (an invitation not
         yet accepted is not membership)."""
@@ -394,6 +452,25 @@ class GitHubClient:
         return self._cached(
             f"team:{org}/{team_slug}:{login}",
             f"GET membership of {login} in team {org}/{team_slug}",
+            ask,
+        )
+
+    def is_team_member_by_id(self, team_id: int, login: str) -> bool:
+        """is_team_member for a team known by its id (configs that predate
+        slugs name teams so)."""
+
+        def ask() -> bool:
+            path = f"/teams/{int(team_id)}/memberships/{quote(login, safe='')}"
+            try:
+                return self._get(path).get("state") == "active"
+            except GithubException as exc:
+                if _is_404(exc):
+                    return False
+                raise
+
+        return self._cached(
+            f"team-id:{team_id}:{login}",
+            f"GET membership of {login} in team {team_id}",
             ask,
         )
 
@@ -474,6 +551,66 @@ class GitHubClient:
             PullRequest.from_payload(org, repo, {**item, "mergeable": None})
             for item in items
         ]
+
+    def team_slug(self, team_id: int) -> str:
+        """The slug of the team with this id; "" when there is none."""
+
+        def ask() -> str:
+            try:
+                return str(self._get(f"/teams/{int(team_id)}").get("slug") or "")
+            except GithubException as exc:
+                if _is_404(exc):
+                    return ""
+                raise
+
+        return self._cached(f"team-slug:{team_id}", f"GET team {team_id}", ask)
+
+    def branch_protected(self, org: str, repo: str, branch: str) -> bool | None:
+        """Whether a branch is protected; None when there is no such branch."""
+        path = self._path(org, repo, "branches") + "/" + quote(branch, safe="/")
+        with _calling(f"GET branch {branch!r} of {org}/{repo}"):
+            try:
+                return bool(self._get(path).get("protected"))
+            except GithubException as exc:
+                if _is_404(exc):
+                    return None
+                raise
+
+    # GraphQL -------------------------------------------------------------------
+
+    @property
+    def graphql_url(self) -> str:
+        return settings.PROW_GITHUB_GRAPHQL_ENDPOINT or graphql.endpoint_for(
+            self.base_url
+        )
+
+    def graphql(
+        self, what: str, query: str, variables: dict | None = None, *, write=False
+    ) -> dict | None:
+        """Run a GraphQL query (or, with write, a mutation: logged and not
+        sent in dry mode, where it returns None); returns its `data`. what
+        describes it for errors. GitHub's `errors` raise GitHubError, or
+        GitHubTransientError when they may pass (a rate limit, a timeout)."""
+        body = {"query": query, "variables": variables or {}}
+
+        def send() -> dict:
+            headers, data = self.gh.requester.requestJsonAndCheck(
+                "POST", self.graphql_url, input=body
+            )
+            errors = data.get("errors") if isinstance(data, dict) else None
+            if errors:
+                failure = graphql.failure_of(errors)
+                error_class = GitHubTransientError if failure.transient else GitHubError
+                kwargs = {"status": failure.status}
+                if failure.transient:
+                    kwargs["retry_after"] = failure.retry_after
+                raise error_class(f"{what}: {failure.message}", **kwargs)
+            return (data or {}).get("data") or {}
+
+        if write:
+            return self._write(what, send)
+        with _calling(what):
+            return send()
 
     # Writes: logged and skipped in dry mode ----------------------------------
 
@@ -615,14 +752,19 @@ class GitHubClient:
     ) -> list[str]:
         """Ask logins to review a pull request; return those GitHub refused
         (not collaborators, or the author). GitHub refuses the whole request
-        for one such login, so the others are then asked one at a time."""
+        for one such login, so the others are then asked one at a time.
+        An "org/team" login asks the team; a team of another org is refused."""
         if not logins:
             return []
         path = self._path(org, repo, "pulls", number, "requested_reviewers")
+        foreign = [login for login in logins if _team_of(org, login) == ""]
+        logins = [login for login in logins if login not in foreign]
+        if not logins:
+            return foreign
 
         def ask(wanted: list[str]) -> bool:
             try:
-                self._request("POST", path, {"reviewers": wanted})
+                self._request("POST", path, _reviewers_body(org, wanted))
             except GithubException as exc:
                 if exc.status != 422:
                     raise
@@ -637,17 +779,18 @@ class GitHubClient:
             return [login for login in logins if not ask([login])]
 
         what = f"request review of {org}/{repo}#{number} from {list(logins)}"
-        return self._write(what, send) or []
+        return (self._write(what, send) or []) + foreign
 
     def unrequest_review(
         self, org: str, repo: str, number: int, logins: list[str]
     ) -> None:
-        if not logins:
-            return
+        body = _reviewers_body(org, logins)
+        if not body:
+            return  # nobody, or only teams of other orgs: never asked
         path = self._path(org, repo, "pulls", number, "requested_reviewers")
         self._write(
             f"unrequest review of {org}/{repo}#{number} from {list(logins)}",
-            lambda: self._request("DELETE", path, {"reviewers": list(logins)}),
+            lambda: self._request("DELETE", path, body),
         )
 
     def edit_issue(self, org: str, repo: str, number: int, **fields) -> None:
@@ -659,8 +802,13 @@ class GitHubClient:
             lambda: self._request("PATCH", path, fields),
         )
 
-    def close(self, org: str, repo: str, number: int) -> None:
-        self.edit_issue(org, repo, number, state="closed")
+    def close(self, org: str, repo: str, number: int, reason: str = "") -> None:
+        """Close an issue or pull request; reason is GitHub's state_reason
+        for issues (completed, not_planned), left to GitHub when empty."""
+        fields = {"state": "closed"}
+        if reason:
+            fields["state_reason"] = reason
+        self.edit_issue(org, repo, number, **fields)
 
     def reopen(self, org: str, repo: str, number: int) -> None:
         self.edit_issue(org, repo, number, state="open")
@@ -709,6 +857,26 @@ class GitHubClient:
 
 def _assignees(issue: dict) -> list[str]:
     return [user.get("login", "") for user in issue.get("assignees") or []]
+
+
+def _team_of(org: str, login: str) -> str | None:
+    """The team slug of an "org/team" reviewer: None for a person, "" for
+    a team of another org (GitHub asks only the repo's org's teams)."""
+    if "/" not in login:
+        return None
+    team_org, _, slug = login.partition("/")
+    return slug if team_org.lower() == org.lower() and slug else ""
+
+
+def _reviewers_body(org: str, logins: list[str]) -> dict[str, list[str]]:
+    body: dict[str, list[str]] = {}
+    for login in logins:
+        slug = _team_of(org, login)
+        if slug is None:
+            body.setdefault("reviewers", []).append(login)
+        elif slug:
+            body.setdefault("team_reviewers", []).append(slug)
+    return body
 
 
 _clients: dict[tuple, GitHubClient] = {}

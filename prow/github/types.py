@@ -60,6 +60,8 @@ class PullRequest:
     body: str = ""
     base_sha: str = ""
     merged: bool = False
+    # The commit a merge made on the base branch (set once merged).
+    merge_commit_sha: str = ""
     assignees: list[str] = field(default_factory=list)
     requested_reviewers: list[str] = field(default_factory=list)
     milestone: str = ""
@@ -86,6 +88,7 @@ class PullRequest:
             state=pr.get("state") or "open",
             # A listing leaves out "merged" but has "merged_at".
             merged=bool(pr.get("merged") or pr.get("merged_at")),
+            merge_commit_sha=pr.get("merge_commit_sha") or "",
             mergeable=pr.get("mergeable"),
             html_url=pr.get("html_url") or "",
             assignees=[login_of(a) for a in pr.get("assignees") or []],
@@ -173,6 +176,8 @@ class Review:
     commit_id: str = ""
     submitted_at: datetime | None = None
     html_url: str = ""
+    # GitHub's account type of the reviewer: "User", or "Bot" for an app.
+    user_type: str = ""
 
     @classmethod
     def from_payload(cls, review: dict) -> "Review":
@@ -185,6 +190,31 @@ class Review:
             commit_id=review.get("commit_id") or "",
             submitted_at=time_of(review.get("submitted_at")),
             html_url=review.get("html_url") or "",
+            user_type=str((review.get("user") or {}).get("type") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class IssueEvent:
+    """One event of an issue's timeline: event is GitHub's name for it
+    (labeled, unlabeled, closed...), label the label's name for the label
+    events, actor who did it."""
+
+    id: int
+    event: str
+    actor: str
+    label: str = ""
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_payload(cls, event: dict) -> "IssueEvent":
+        label = event.get("label")
+        return cls(
+            id=int(event.get("id") or 0),
+            event=str(event.get("event") or ""),
+            actor=login_of(event.get("actor")),
+            label=str(label.get("name") or "") if isinstance(label, dict) else "",
+            created_at=time_of(event.get("created_at")),
         )
 
 
@@ -236,7 +266,7 @@ class Milestone:
 @dataclass(frozen=True)
 class ChangedFile:
     """One file of a pull request's diff. previous_filename is set for a
-    rename."""
+    rename; blob_url is the file's page on GitHub at the head commit."""
 
     filename: str
     status: str
@@ -244,3 +274,4 @@ class ChangedFile:
     deletions: int
     changes: int
     previous_filename: str = ""
+    blob_url: str = ""

@@ -47,6 +47,7 @@ from urllib.parse import (
     urlunsplit,
 )
 
+from tests.fakes import github_graphql
 from tests.fakes.server import FakeServer
 
 DOCS_URL = "https://docs.github.com/rest"
@@ -223,6 +224,17 @@ class Status:
 
 
 @dataclass
+class IssueEvent:
+    """One event of an issue's timeline (labeled, unlabeled)."""
+
+    id: int
+    event: str
+    actor: str
+    label: str = ""
+    created_at: str = field(default_factory=_now)
+
+
+@dataclass
 class Issue:
     number: int
     id: int
@@ -237,6 +249,11 @@ class Issue:
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     closed_at: str | None = None
+    # GitHub's reason for the state: completed, not_planned, reopened.
+    state_reason: str | None = None
+    # Label events of labels added or removed through the API or
+    # label_as(); labels given when seeding the issue have none.
+    events: list[IssueEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -297,6 +314,9 @@ class Repo:
     review_comments: dict[int, ReviewComment] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
     commit_messages: dict[str, str] = field(default_factory=dict)
+    # commit sha -> its tree's sha; a commit not named here has a tree of
+    # its own (its sha).
+    commit_trees: dict[str, str] = field(default_factory=dict)
     # ref (branch name or sha) -> path -> content
     files: dict[str, dict[str, bytes]] = field(default_factory=dict)
 
@@ -465,6 +485,8 @@ class FakeGitHub(FakeServer):
         # Who is signed in to GitHub in the browser, and whether they approve.
         self.oauth_login: str | None = None
         self.oauth_approves = True
+        # Projects (v2) and faults of the GraphQL API (tests/fakes/github_graphql.py).
+        self.graphql = github_graphql.GraphQLState()
 
     # ------------------------------------------------------------------- seeding
 
@@ -717,6 +739,17 @@ class FakeGitHub(FakeServer):
             state.review_comments[comment.id] = comment
             return comment
 
+    def label_as(
+        self, org: str, repo: str, number: int, actor: str, label: str
+    ) -> None:
+        """Put label on an issue as actor did, with its `labeled` event."""
+        with self._lock:
+            state = self._seeded_repo(org, repo)
+            issue = self._issue_in(state, number)
+            self._ensure_user(actor)
+            self._add_labels(state, issue, [label])
+            self._label_event(issue, "labeled", actor, label)
+
     def set_file(
         self,
         org: str,
@@ -731,6 +764,12 @@ class FakeGitHub(FakeServer):
             tree = state.files.setdefault(ref or state.default_branch, {})
             data = content.encode() if isinstance(content, str) else content
             tree[path.strip("/")] = data
+
+    def set_commit_tree(self, org: str, repo: str, sha: str, tree_sha: str) -> None:
+        """Give commit sha the tree tree_sha, e.g. the same tree as another
+        commit, as a squash or a clean rebase would."""
+        with self._lock:
+            self._seeded_repo(org, repo).commit_trees[sha] = tree_sha
 
     def set_status(
         self,
@@ -752,6 +791,49 @@ class FakeGitHub(FakeServer):
         with self._lock:
             creator = creator or self.authenticated_user
             return self._new_status(self._seeded_repo(org, repo), sha, fields, creator)
+
+    def add_project_v2(
+        self,
+        org: str,
+        title: str,
+        statuses: Iterable[str] = ("Todo", "In Progress", "Done"),
+        closed: bool = False,
+    ) -> github_graphql.ProjectV2:
+        """An org's project board (Projects v2) with a single-select Status
+        field offering ``statuses``."""
+        with self._lock:
+            self.add_org(org)
+            return self.graphql.add_project(org, title, tuple(statuses), closed)
+
+    def add_project_v2_item(
+        self,
+        project: github_graphql.ProjectV2,
+        org: str,
+        repo: str,
+        number: int,
+        status: str | None = None,
+    ) -> github_graphql.ProjectV2Item:
+        """Put an issue or pull request on a board, in Status ``status``."""
+        with self._lock:
+            self._issue_in(self._seeded_repo(org, repo), number)
+            item = self.graphql.add_item(project, org, repo, number)
+            item.status = project.option(status).id if status else None
+            return item
+
+    def fail_graphql(
+        self,
+        field: str,
+        status: int = 502,
+        times: int = 1,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Answer the next ``times`` GraphQL operations selecting the root
+        field ``field`` (a query's or a mutation's) with ``status``, or with
+        200 and GitHub's ``errors`` when given (``[{"type": "RATE_LIMITED",
+        ...}]``). Nothing of the operation is executed."""
+        with self._lock:
+            fault = github_graphql.GraphQLFault(field, status, times, errors)
+            self.graphql.faults.append(fault)
 
     # ---------------------------------------------------------------- inspection
 
@@ -880,6 +962,7 @@ class FakeGitHub(FakeServer):
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self.graphql.faults.clear()
 
     def reset_rate_limit(self) -> None:
         """Refill the counter; it floors at zero and never blocks on its own."""
@@ -1164,6 +1247,9 @@ class FakeGitHub(FakeServer):
                 present.add(label.name.lower())
         issue.updated_at = _now()
 
+    def _label_event(self, issue: Issue, event: str, actor: str, label: str) -> None:
+        issue.events.append(IssueEvent(next(self._ids), event, actor, label))
+
     def _new_comment(self, repo: Repo, number: int, author: str, body: str) -> Comment:
         self._ensure_user(author)
         comment = Comment(next(self._ids), number, author, body)
@@ -1343,6 +1429,7 @@ class FakeGitHub(FakeServer):
             "created_at": issue.created_at,
             "updated_at": issue.updated_at,
             "closed_at": issue.closed_at,
+            "state_reason": issue.state_reason,
         }
         if isinstance(issue, Pull):
             data["draft"] = issue.draft
@@ -1421,6 +1508,7 @@ class FakeGitHub(FakeServer):
         date = "2020-01-01T00:00:00Z"
         person = {"name": "Author", "email": "author@example.com", "date": date}
         message = repo.commit_messages.get(sha, f"Commit {sha[:7]}")
+        tree = repo.commit_trees.get(sha, sha)
         return {
             "sha": sha,
             "node_id": _node_id("C", repo.id),
@@ -1430,7 +1518,7 @@ class FakeGitHub(FakeServer):
                 "message": message,
                 "author": person,
                 "committer": person,
-                "tree": {"sha": sha, "url": self._repo_api(repo, "git/trees", sha)},
+                "tree": {"sha": tree, "url": self._repo_api(repo, "git/trees", tree)},
                 "url": self._repo_api(repo, "git/commits", sha),
             },
             "author": None,
@@ -1728,6 +1816,25 @@ class FakeGitHub(FakeServer):
             for child in sorted(children)
         ]
 
+    @route("GET", "/repos/{org}/{repo}/git/trees/{ref:path}")
+    def _get_tree(self, req: Req, repo: Repo, ref: str) -> Any:
+        """Only the recursive listing's files (blobs); directories are left
+        out, which callers listing files do not read."""
+        tree = self._tree(repo, ref)
+        if not tree:
+            raise _not_found()
+        entries = [
+            {
+                "path": path,
+                "mode": "100644",
+                "type": "blob",
+                "sha": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(),
+                "size": len(data),
+            }
+            for path, data in sorted(tree.items())
+        ]
+        return {"sha": ref, "tree": entries, "truncated": False}
+
     # ================================================== handlers: commits/status
 
     @route("GET", "/repos/{org}/{repo}/commits/{ref}")
@@ -1802,7 +1909,13 @@ class FakeGitHub(FakeServer):
 
     @route("POST", "/repos/{org}/{repo}/issues/{number:int}/labels")
     def _add_issue_labels(self, req: Req, repo: Repo, issue: Issue) -> Any:
-        self._add_labels(repo, issue, _label_names(req.body))
+        names = _label_names(req.body)
+        present = {name.lower() for name in issue.labels}
+        self._add_labels(repo, issue, names)
+        for name in names:
+            if name.lower() not in present:
+                stored = self._ensure_label(repo, name).name
+                self._label_event(issue, "labeled", self.authenticated_user, stored)
         return [self._label_json(repo, name) for name in issue.labels]
 
     @route("PUT", "/repos/{org}/{repo}/issues/{number:int}/labels")
@@ -1817,7 +1930,24 @@ class FakeGitHub(FakeServer):
             raise ApiError(404, "Label does not exist")
         issue.labels[:] = remaining
         issue.updated_at = _now()
+        self._label_event(issue, "unlabeled", self.authenticated_user, name)
         return [self._label_json(repo, label) for label in issue.labels]
+
+    @route("GET", "/repos/{org}/{repo}/issues/{number:int}/events")
+    def _list_issue_events(self, req: Req, repo: Repo, issue: Issue) -> Any:
+        def render(event: IssueEvent) -> dict[str, Any]:
+            data = {
+                "id": event.id,
+                "node_id": _node_id("LE", event.id),
+                "event": event.event,
+                "actor": self._user_json(event.actor),
+                "created_at": event.created_at,
+            }
+            if event.label:
+                data["label"] = {"name": event.label, "color": "ededed"}
+            return data
+
+        return self._page(req, issue.events, render)
 
     @route("GET", "/repos/{org}/{repo}/milestones")
     def _list_milestones(self, req: Req, repo: Repo) -> Any:
@@ -1876,6 +2006,7 @@ class FakeGitHub(FakeServer):
         issue.body = fields.get("body", issue.body) or ""
         if "state" in fields:
             _set_state(issue, fields["state"])
+            _set_state_reason(issue, fields.get("state_reason"))
         if "labels" in fields:
             issue.labels.clear()
             self._add_labels(repo, issue, _label_names(fields))
@@ -2246,6 +2377,13 @@ class FakeGitHub(FakeServer):
             req, access_token=token, scope=grant.scope, token_type="bearer"
         )
 
+    # ======================================================== handlers: GraphQL
+
+    @route("POST", "/graphql")
+    @route("POST", "/api/graphql")  # GitHub Enterprise serves GraphQL there
+    def _graphql(self, req: Req) -> Any:
+        return github_graphql.execute_request(self, req.body)
+
     # ========================================================= handlers: search
 
     @route("GET", "/search/issues")
@@ -2352,6 +2490,18 @@ def _set_state(issue: Issue, state: str) -> None:
         raise ApiError(422, "Cannot reopen a merged pull request")
     issue.closed_at = _now() if state == "closed" else None
     issue.state = state
+
+
+def _set_state_reason(issue: Issue, reason: str | None) -> None:
+    """GitHub's defaults: closing completes, reopening says so."""
+    if isinstance(issue, Pull):
+        return  # pull requests have no state_reason
+    if reason is not None and reason not in ("completed", "not_planned", "reopened"):
+        raise _validation_error("Issue", "state_reason", "invalid")
+    if issue.state == "closed":
+        issue.state_reason = reason or "completed"
+    else:
+        issue.state_reason = "reopened"
 
 
 def _permissions(role: str) -> dict[str, bool]:
