@@ -13,7 +13,34 @@ use, and their names also pass config validation.
 import importlib
 import threading
 
-from hook.plugins import shrug, stage, trigger, unimplemented
+from hook.plugins import (
+    approve,
+    assign,
+    blockade,
+    branchcleaner,
+    cat,
+    config_updater,
+    dog,
+    heart,
+    help,
+    hold,
+    label,
+    lgtm,
+    lifecycle,
+    milestone,
+    milestonestatus,
+    pony,
+    project,
+    shrug,
+    size,
+    skip,
+    stage,
+    trigger,
+    unimplemented,
+    welcome,
+    wip,
+    yuks,
+)
 from hook.plugins.base import Plugin
 from prow.config.plugin_sections import (
     extra_plugin_modules,
@@ -22,7 +49,34 @@ from prow.config.plugin_sections import (
 )
 
 PLUGINS: dict[str, Plugin] = {
-    plugin.name: plugin for plugin in (shrug.plugin, stage.plugin, trigger.plugin)
+    plugin.name: plugin
+    for plugin in (
+        approve.plugin,
+        assign.plugin,
+        blockade.plugin,
+        branchcleaner.plugin,
+        cat.plugin,
+        config_updater.plugin,
+        dog.plugin,
+        heart.plugin,
+        help.plugin,
+        hold.plugin,
+        label.plugin,
+        lgtm.plugin,
+        lifecycle.plugin,
+        milestone.plugin,
+        milestonestatus.plugin,
+        pony.plugin,
+        project.plugin,
+        shrug.plugin,
+        size.plugin,
+        skip.plugin,
+        stage.plugin,
+        trigger.plugin,
+        welcome.plugin,
+        wip.plugin,
+        yuks.plugin,
+    )
 }
 
 register_plugin_names(PLUGINS)
