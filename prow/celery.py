@@ -7,6 +7,10 @@ from celery import Celery
 from django.conf import settings
 from kombu import Queue as KombuQueue
 
+# Connects the task timers and a worker's own metrics port.
+from prow import metrics  # noqa: F401
+from prow.broker import use_resilient_redis_transport
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prow.settings")
 
 
@@ -21,6 +25,9 @@ class Queue(StrEnum):
     PERIODIC = "periodic"
 
 
+# Before any broker connection exists: a Redis outage under a busy worker
+# must not stop it (prow/broker.py).
+use_resilient_redis_transport()
 app = Celery("prow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = Queue.DEFAULT

@@ -9,7 +9,8 @@ because a write GitHub may have applied must never be sent twice.
 
 Knobs, read from Django settings when a request is sent (all optional):
 PROW_GITHUB_MAX_RATE_LIMIT_WAIT_SECONDS, the longest wait done in process
-(default 60; a longer one raises RateLimited); PROW_GITHUB_MAX_RETRIES, the
+(default 60; a longer one raises RateLimited, and a rate limit pauses the
+credential in every process: prow.github.pause); PROW_GITHUB_MAX_RETRIES, the
 tries after the first for one request (default 3), and
 PROW_GITHUB_RETRY_BACKOFF_SECONDS, the first backoff after a 5xx or a network
 error (default 0.5, doubling).
@@ -33,6 +34,9 @@ from github.Requester import (
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
+
+from prow import metrics
+from prow.github import pause
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +158,12 @@ def _rate_limit_wait(response: requests.Response) -> float | None:
     return None
 
 
+def _limit_kind(response: requests.Response) -> str:
+    if response.headers.get("X-RateLimit-Remaining") == "0":
+        return "primary rate limit"
+    return "secondary rate limit"
+
+
 def _discard(response: requests.Response) -> None:
     # Read the body before letting go: closing a connection with unread data
     # resets it, and a read body puts it back in the pool for the retry.
@@ -178,7 +188,12 @@ class GitHubAdapter(HTTPAdapter):
             cached = _cache_get(key)
             if cached:
                 request.headers["If-None-Match"] = cached["etag"]
-        response = self._send_with_retries(request, **kwargs)
+        try:
+            response = self._send_with_retries(request, **kwargs)
+        except Exception:
+            metrics.github_failed()
+            raise
+        metrics.github_response(response)
         if key is None:
             return response
         if response.status_code == 304 and cached:
@@ -194,8 +209,17 @@ class GitHubAdapter(HTTPAdapter):
         retries = int(_setting("PROW_GITHUB_MAX_RETRIES", 3))
         backoff = _setting("PROW_GITHUB_RETRY_BACKOFF_SECONDS", 0.5)
         read = request.method in IDEMPOTENT
+        key = pause.credential_key(request)
         attempt = 0
+        # After waiting out its own rate limit, a retry does not wait for the
+        # pause again (that wait was it), only for its write slot.
+        waited_own_limit = False
         while True:
+            if key is not None:
+                self._wait_for_turn(
+                    request, key, max_wait, check_pause=not waited_own_limit
+                )
+            waited_own_limit = False
             try:
                 response = super().send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -211,6 +235,8 @@ class GitHubAdapter(HTTPAdapter):
             wait = _rate_limit_wait(response)
             if wait is not None:
                 stats.incr("rate_limited")
+                if key is not None:
+                    pause.pause(key, wait, _limit_kind(response))
                 if wait > max_wait or attempt >= retries:
                     _discard(response)
                     raise RateLimited(wait, response.status_code)
@@ -223,6 +249,7 @@ class GitHubAdapter(HTTPAdapter):
                 attempt += 1
                 _discard(response)
                 _sleep(wait)
+                waited_own_limit = True
                 continue
             if response.status_code >= 500 and read and attempt < retries:
                 attempt += 1
@@ -231,6 +258,32 @@ class GitHubAdapter(HTTPAdapter):
                 _sleep(min(backoff * 2 ** (attempt - 1), 8))
                 continue
             return response
+
+    @staticmethod
+    def _wait_for_turn(
+        request, key: str, max_wait: float, *, check_pause: bool
+    ) -> None:
+        """Hold the request while its credential is paused, and space
+        writes; a wait longer than max_wait is left to a later retry, and
+        the request is not sent."""
+        paused = pause.paused_for(key) if check_pause else 0.0
+        if paused > 0:
+            if paused > max_wait:
+                raise RateLimited(paused)
+            logger.info(
+                "GitHub credential paused; %s %s waits %.1fs",
+                request.method,
+                request.path_url.split("?")[0],
+                paused,
+            )
+            _sleep(paused)
+        if pause.creates_content(request):
+            spacing = _setting("PROW_GITHUB_WRITE_SPACING_SECONDS", 1.0)
+            wait = pause.reserve_write(key, spacing, max_wait)
+            if wait is None:
+                raise RateLimited(max_wait)
+            if wait > 0:
+                _sleep(wait)
 
     @staticmethod
     def _from_cache(request, not_modified, cached) -> requests.Response:
