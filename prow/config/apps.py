@@ -5,3 +5,8 @@ class ProwConfigConfig(AppConfig):
     name = "prow.config"
     label = "config"
     verbose_name = "Prow configuration"
+
+    def ready(self):
+        # Connects the worker's and beat's start to the config import, in
+        # every process that loads Django (the signals fire only in those).
+        from prow.config import startup  # noqa: F401
