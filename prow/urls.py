@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("hook.urls")),
     path("api/", include("deck.api.urls")),
+    path("", include("deck.metrics")),
     path("", include("deck.urls")),
 ]

@@ -9,8 +9,12 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 
 $PY manage.py migrate --no-input -v 0
-$PY manage.py prow_config sync
+# Bad files are reported and the last good config stays active: still start.
+$PY manage.py prow_config sync || echo "==> config files not loaded (see above); running with the active version"
 $PY manage.py ensure_admin
+
+# Each process keeps its metrics in files here; a new run counts afresh.
+rm -rf "${PROW_DATA_DIR:-data}/metrics"
 
 pids=()
 stop() {

@@ -29,6 +29,12 @@ if [ ! -x "$PROW_TEST_CHROMIUM" ] && command -v apt-get >/dev/null && [ "$(id -u
 fi
 [ -x "$PROW_TEST_CHROMIUM" ] || { echo "Chromium is needed at $PROW_TEST_CHROMIUM for the browser tests" >&2; exit 1; }
 
+# The Kubernetes manifests are rendered with kubectl's own kustomize.
+if ! command -v kubectl >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "==> installing kubectl (Debian's kubernetes-client) for the manifest tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null
+fi
+
 pg_up || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
 redis_up || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 
