@@ -10,19 +10,16 @@ original's label plugin strips those for that reason).
 import re
 from dataclasses import dataclass
 
-# Both constructs in one pattern, so that whichever starts first wins: a fence
-# inside an HTML comment is comment text, and "<!--" inside a fence is code.
 # Fences follow CommonMark: three or more backticks or tildes, closed by a
 # line of at least as many of the same character, or by the end of the text;
 # a backtick fence's info string holds no backtick (else it is inline code).
-_HIDDEN = re.compile(
-    r"(?P<comment><!--.*?-->)"
-    r"|(?P<fence>"
-    r"^[ \t]*(?P<ticks>`{3,})[^`\n]*$.*?(?:^[ \t]*(?P=ticks)`*[ \t]*$|\Z)"
-    r"|^[ \t]*(?P<tildes>~{3,})[^\n]*$.*?(?:^[ \t]*(?P=tildes)~*[ \t]*$|\Z)"
-    r")",
-    re.DOTALL | re.MULTILINE,
-)
+# Whichever construct starts first wins: a fence inside an HTML comment is
+# comment text, and "<!--" inside a fence is code. The scan below finds
+# each construct's end with str.find and one forward pass, rather than one
+# lazy regex with both alternatives, which retried "<!--" to the end of the
+# text from every unclosed one: quadratic on a long crafted comment.
+_FENCE_OPEN = re.compile(r"^[ \t]*(?:(`{3,})[^`\n]*|(~{3,})[^\n]*)$", re.MULTILINE)
+_FENCE_CLOSE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*$", re.MULTILINE)
 # The approve plugin's command pattern: a name is anything up to whitespace.
 _COMMAND_LINE = re.compile(r"(?m)^/([^\s]+)[\t ]*([^\n\r]*)")
 
@@ -33,13 +30,50 @@ def _normalize_newlines(body: str | None) -> str:
     return (body or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _strip(body: str | None, *, fences: bool, comments: bool) -> str:
-    def replace(match: re.Match) -> str:
-        if match.group("comment") is not None:
-            return "" if comments else match.group(0)
-        return "" if fences else match.group(0)
+def _hidden(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, is_comment) of each comment and fence, in order."""
+    spans = []
+    pos = 0
+    comment = text.find("<!--")
+    fence = _FENCE_OPEN.search(text)
+    while True:
+        if comment != -1 and comment < pos:
+            comment = text.find("<!--", pos)
+        if fence is not None and fence.start() < pos:
+            fence = _FENCE_OPEN.search(text, pos)
+        if comment != -1 and (fence is None or comment < fence.start()):
+            end = text.find("-->", comment + 4)
+            if end == -1:
+                # Nothing closes this one, so nothing closes a later one.
+                comment = -1
+                continue
+            spans.append((comment, end + 3, True))
+            pos = end + 3
+            continue
+        if fence is None:
+            return spans
+        run = fence.group(1) or fence.group(2)
+        end = len(text)
+        for close in _FENCE_CLOSE.finditer(text, fence.end()):
+            closing = close.group(1)
+            if closing[0] == run[0] and len(closing) >= len(run):
+                end = close.end()
+                break
+        spans.append((fence.start(), end, False))
+        pos = end
 
-    return _HIDDEN.sub(replace, _normalize_newlines(body))
+
+def _strip(body: str | None, *, fences: bool, comments: bool) -> str:
+    text = _normalize_newlines(body)
+    kept = []
+    pos = 0
+    for start, end, is_comment in _hidden(text):
+        strip = comments if is_comment else fences
+        if strip:
+            kept.append(text[pos:start])
+            pos = end
+    kept.append(text[pos:])
+    return "".join(kept)
 
 
 def strip_code_blocks(body: str | None) -> str:

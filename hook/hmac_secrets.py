@@ -36,6 +36,9 @@ class Secrets:
             return self.tokens[org]
         return self.tokens.get("*", ())
 
+    def every_token(self) -> tuple[bytes, ...]:
+        return tuple(token for tokens in self.tokens.values() for token in tokens)
+
 
 def parse_secrets(text: str) -> Secrets:
     stripped = text.strip()
@@ -99,27 +102,37 @@ def secrets_from(path: str) -> Secrets:
     return secret_file.load()
 
 
-def signature_valid(
+def signed_by(
     body: bytes, headers, tokens: tuple[bytes, ...]
-) -> tuple[bool, str]:
-    """Check X-Hub-Signature-256, or the legacy SHA-1 X-Hub-Signature when
-    the first is absent, against every token in constant time."""
+) -> tuple[frozenset[bytes], str]:
+    """The tokens among `tokens` that signed `body` (X-Hub-Signature-256, or
+    the legacy SHA-1 X-Hub-Signature when the first is absent), and why none
+    did. Works on the raw bytes, so a body nobody signed is never parsed."""
     header = headers.get("X-Hub-Signature-256")
     algorithm, prefix = hashlib.sha256, "sha256="
     if not header:
         header = headers.get("X-Hub-Signature")
         algorithm, prefix = hashlib.sha1, "sha1="
     if not header:
-        return False, "missing X-Hub-Signature-256 header"
+        return frozenset(), "missing X-Hub-Signature-256 header"
     if not header.startswith(prefix):
-        return False, f"signature must start with {prefix}"
+        return frozenset(), f"signature must start with {prefix}"
+    if not tokens:
+        return frozenset(), "no HMAC token is configured for this repository"
     given = header[len(prefix) :].strip().encode()
-    matched = False
+    matched = set()
     # Compare with every token (no early exit) so timing says nothing about
     # which token, if any, is close.
-    for token in tokens:
+    for token in set(tokens):
         expected = hmac.new(token, body, algorithm).hexdigest().encode()
-        matched |= hmac.compare_digest(expected, given)
-    if not tokens:
-        return False, "no HMAC token is configured for this repository"
-    return matched, "" if matched else "signature does not match"
+        if hmac.compare_digest(expected, given):
+            matched.add(token)
+    return frozenset(matched), "" if matched else "signature does not match"
+
+
+def signature_valid(
+    body: bytes, headers, tokens: tuple[bytes, ...]
+) -> tuple[bool, str]:
+    """Check the signature against every token in constant time."""
+    matched, reason = signed_by(body, headers, tokens)
+    return bool(matched), reason

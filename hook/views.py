@@ -30,6 +30,42 @@ def _read_body(request, limit: int) -> bytes | None:
     return None if len(body) > limit else body
 
 
+# GitHub's payloads nest a dozen levels; far deeper is an attack on the
+# parser or on whatever walks the payload later.
+MAX_JSON_DEPTH = 100
+_TOO_DEEP = object()
+
+
+def _parse(body: bytes):
+    """The JSON value of body, None if it is not JSON, or _TOO_DEEP."""
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        return _TOO_DEEP
+    except ValueError:
+        return None
+    return _TOO_DEEP if _deeper_than(payload, MAX_JSON_DEPTH) else payload
+
+
+def _deeper_than(value, limit: int) -> bool:
+    # Iterative, so checking depth cannot itself overflow the stack.
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, (dict, list))
+        )
+    return False
+
+
 @csrf_exempt
 def webhook(request):
     """Verify, store, acknowledge. Plugins run later, on a worker."""
@@ -51,19 +87,24 @@ def webhook(request):
     if body is None:
         return _text(413, "413 Payload Too Large: webhook bodies are capped at 25 MB")
     try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
-    org, repo = repo_of(payload) if isinstance(payload, dict) else ("", "")
-    try:
         secrets = hmac_secrets.secrets_from(settings.PROW_HMAC_SECRET_FILE)
     except hmac_secrets.SecretsUnavailable as exc:
         logger.error("webhook refused: %s", exc)
         return _text(403, "403 Forbidden: no webhook secret is configured")
-    valid, reason = hmac_secrets.signature_valid(
-        body, request.headers, secrets.candidates(org, repo)
+    # Every token is tried over the raw bytes before anything is parsed, so
+    # an unsigned body costs one HMAC per token, never a JSON parse.
+    signers, reason = hmac_secrets.signed_by(
+        body, request.headers, secrets.every_token()
     )
-    if not valid:
+    if signers:
+        payload = _parse(body)
+        if payload is _TOO_DEEP:
+            return _text(400, "400 Bad Request: the JSON is nested too deeply")
+        org, repo = repo_of(payload) if isinstance(payload, dict) else ("", "")
+        # A token signs only its own org's or repository's webhooks.
+        if not signers.intersection(secrets.candidates(org, repo)):
+            signers, reason = frozenset(), "signature does not match"
+    if not signers:
         logger.warning("webhook %s refused: %s", guid, reason)
         return _text(403, f"403 Forbidden: Invalid X-Hub-Signature-256 - {reason}")
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()

@@ -22,6 +22,7 @@ from urllib3.exceptions import HTTPError
 
 from jobs.executors.base import (
     MISSING,
+    Collected,
     ContainerState,
     ExecutorError,
     ExecutorTransientError,
@@ -102,15 +103,16 @@ class KubernetesExecutor:
             raise ExecutorTransientError(f"{exc.status} {_message(exc)}")
 
     def artifacts(
-        self, namespace: str, name: str, limit: int
-    ) -> list[tuple[str, bytes]]:
-        """Files the job wrote under $ARTIFACTS, up to limit bytes in all, as
-        the pod's "artifacts" sidecar printed them (jobs.pods); [] when the
-        pod has no such container or its log is not a readable archive."""
+        self, namespace: str, name: str, limit: int, max_files: int | None = None
+    ) -> Collected:
+        """Files the job wrote under $ARTIFACTS, up to limit bytes and
+        max_files files in all, as the pod's "artifacts" sidecar printed them
+        (jobs.pods); [] when the pod has no such container or its log is not
+        a readable archive."""
         # base64 adds a third and line breaks; gzip of incompressible files
         # and tar headers add a little: leave room for `limit` bytes of files.
         text = self.logs(namespace, name, ARTIFACTS_CONTAINER, limit * 2 + (1 << 20))
-        return unpack_artifacts(text, limit)
+        return unpack_artifacts(text, limit, max_files)
 
     def list_pods(self, namespace: str, selector: str) -> list[PodSummary]:
         try:
@@ -125,7 +127,7 @@ class KubernetesExecutor:
         return [_summary(pod) for pod in pods.items]
 
 
-def unpack_artifacts(text: str, limit: int) -> list[tuple[str, bytes]]:
+def unpack_artifacts(text: str, limit: int, max_files: int | None = None) -> Collected:
     """The regular files in a base64-encoded gzipped tar, up to `limit` bytes
     in all; members that could land outside the folder (absolute paths,
     "..") and anything but regular files are skipped.
@@ -138,12 +140,19 @@ def unpack_artifacts(text: str, limit: int) -> list[tuple[str, bytes]]:
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        return []
+        return Collected()
     files: dict[str, bytes] = {}
-    total = skipped = 0
+    left_out: list[str] = []
+    total = skipped = entries = 0
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r|gz") as archive:
             for member in archive:
+                entries += 1
+                # Every member counts, folders and junk too: a million empty
+                # entries cost as much to walk as a million files.
+                if max_files is not None and entries > max_files:
+                    left_out.append(f"more than {max_files} files")
+                    break
                 relative = _safe_name(member.name)
                 if relative is None or not member.isfile():
                     # Still read through, so count it: a stream of junk
@@ -153,6 +162,7 @@ def unpack_artifacts(text: str, limit: int) -> list[tuple[str, bytes]]:
                         break
                     continue
                 if total + member.size > limit:
+                    left_out.append(f"more than {limit} bytes in all")
                     break
                 handle = archive.extractfile(member)
                 if handle is None:
@@ -162,7 +172,9 @@ def unpack_artifacts(text: str, limit: int) -> list[tuple[str, bytes]]:
     except (tarfile.TarError, EOFError, OSError, zlib.error):
         # Cut short or garbled: keep what was whole.
         pass
-    return list(files.items())
+    collected = Collected(files.items())
+    collected.left_out = left_out
+    return collected
 
 
 def _safe_name(name: str) -> str | None:

@@ -1,4 +1,5 @@
 import re
+import time
 
 import pytest
 
@@ -216,3 +217,21 @@ def test_a_plugins_pattern_sees_only_text_outside_hidden_text():
     body = "/meow\n```\n/meow in code\n```\n<!-- /meow hidden -->\n/MEOW loud"
     found = list(pattern.finditer(command_text(body)))
     assert [m.group(0).strip() for m in found] == ["/meow", "/MEOW loud"]
+
+
+# ------------------------------------------------------------------ cost
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<!--" * 16384,  # every one unclosed
+        "<!-- x\n" * 9000 + "-->",
+        "```\n~~~~\n" * 6500,
+        ("`" * 60 + "x`\n") * 1000,
+    ],
+)
+def test_a_64_kb_comment_is_read_in_linear_time(body):
+    started = time.perf_counter()
+    command_text(body)
+    assert time.perf_counter() - started < 0.2

@@ -242,3 +242,42 @@ def test_utf16_json_is_stored(post_webhook):
     )
     assert response.status_code == 200
     assert WebhookDelivery.objects.get(guid="u16").payload == payload
+
+
+def test_unsigned_body_is_refused_without_being_parsed(post_webhook, monkeypatch):
+    body = b"[" + b"{}," * 300_000 + b"{}]"
+    parsed = []
+    real_loads = json.loads
+
+    def loads(text, *args, **kwargs):
+        parsed.append(text == body)
+        return real_loads(text, *args, **kwargs)
+
+    monkeypatch.setattr("hook.views.json.loads", loads)
+    response = post_webhook("issues", None, raw=body, secret="wrong")
+    assert response.status_code == 403
+    assert True not in parsed
+
+
+def test_token_of_another_org_is_refused_even_if_it_signed(post_webhook, secret_file):
+    payload = fixture_payload("issues.opened")
+    secret_file.write_text(
+        "'*':\n- value: global\nsomeone-else:\n- value: other-org-token\n"
+    )
+    response = post_webhook("issues", payload, secret="other-org-token")
+    assert response.status_code == 403
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_deeply_nested_json_gets_400_not_500(post_webhook, depth):
+    body = b'{"action": "opened", "x": ' + b"[" * depth + b"]" * depth + b"}"
+    response = post_webhook("issues", None, raw=body)
+    assert response.status_code == 400
+    assert b"nested too deeply" in response.content
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_github_payloads_are_not_too_deep(post_webhook):
+    payload = fixture_payload("pull_request.opened")
+    assert post_webhook("pull_request", payload, guid="deep-ok").status_code == 200
