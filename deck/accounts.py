@@ -2,7 +2,11 @@
 from a local sign-up form (anyone could then claim a GitHub user's name)."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.http import HttpResponseForbidden
+
+from deck.github_access import login_allowed, mark_checked
 
 
 class NoLocalSignupAdapter(DefaultAccountAdapter):
@@ -16,3 +20,19 @@ class GitHubSignupAdapter(DefaultSocialAccountAdapter):
 
     def is_open_for_signup(self, request, sociallogin):
         return True
+
+    def pre_social_login(self, request, sociallogin):
+        """Only the GitHub users the settings allow get in, new or
+        returning (PROW_GITHUB_LOGIN_*)."""
+        user = sociallogin.user
+        staff = sociallogin.is_existing and (user.is_staff or user.is_superuser)
+        login = str((sociallogin.account.extra_data or {}).get("login") or "")
+        if not staff and not login_allowed(login):
+            raise ImmediateHttpResponse(
+                HttpResponseForbidden(
+                    f"403 Forbidden: the GitHub account {login or '?'} may not "
+                    "log in here. Ask this Prow's administrators to allow it.\n",
+                    content_type="text/plain",
+                )
+            )
+        mark_checked(request)

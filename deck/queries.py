@@ -39,10 +39,13 @@ REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
 
 
 class FilterError(ValueError):
-    """A filter value that cannot mean anything (bad state, bad number)."""
+    """Filter values that cannot mean anything (bad state, bad number).
+    `name` and `message` are the first; `problems` lists every one, so a
+    person fixes them all at once."""
 
-    def __init__(self, name: str, message: str):
-        super().__init__(f"{name}: {message}")
+    def __init__(self, name: str, message: str, *, more=()):
+        self.problems = [(name, message), *more]
+        super().__init__("; ".join(f"{n}: {m}" for n, m in self.problems))
         self.name = name
         self.message = message
 
@@ -67,21 +70,32 @@ class JobFilters:
             name: (params.get(name) or "").strip()
             for name in ("type", "repo", "job", "state", "author", "pull", "q")
         }
+        problems = []
         if values["type"] and values["type"] not in ProwJobType.values:
-            raise FilterError("type", f"must be one of {', '.join(ProwJobType.values)}")
+            problems.append(("type", f"must be one of {', '.join(ProwJobType.values)}"))
         if values["state"] and values["state"] not in ProwJobState.values:
-            raise FilterError(
-                "state", f"must be one of {', '.join(ProwJobState.values)}"
+            problems.append(
+                ("state", f"must be one of {', '.join(ProwJobState.values)}")
             )
         if values["repo"] and not REPO_PATTERN.match(values["repo"]):
-            raise FilterError("repo", "must look like org or org/repo")
+            problems.append(("repo", "must look like org or org/repo"))
         pull = None
         if values["pull"]:
             if not _DIGITS.match(values["pull"]) or len(values["pull"]) > 9:
-                raise FilterError("pull", "must be a pull request number")
-            pull = int(values["pull"])
+                problems.append(("pull", "must be a pull request number"))
+            else:
+                pull = int(values["pull"])
+        if problems:
+            (name, message), *more = problems
+            raise FilterError(name, message, more=more)
         values["pull"] = pull
         return cls(**values)
+
+    @classmethod
+    def as_typed(cls, params: Mapping[str, str]) -> JobFilters:
+        """The values as typed, valid or not: for showing a refused form
+        again. Never used to filter."""
+        return cls(**{f.name: (params.get(f.name) or "").strip() for f in fields(cls)})
 
     def as_query(self) -> dict[str, str]:
         """The filters as GET parameters (only the ones set)."""

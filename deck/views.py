@@ -14,15 +14,19 @@ from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from kubernetes.config import ConfigException
 
 from deck.permissions import can_act_on_job, can_start_periodic, github_login
+from deck.podinfo import pod_info, ran_locally
 from deck.queries import (
     FilterError,
     JobFilters,
+    Page,
     configured_jobs,
     filtered_jobs,
     job_page,
     parse_cursor,
+    public_jobs,
 )
 from deck.templatetags.deck_tags import run_duration
 from jobs.executors import executor_for
@@ -78,16 +82,21 @@ def index(request):
         after = parse_cursor(request.GET.get("after"))
     except FilterError as exc:
         error = exc
-        filters, before, after = JobFilters(), None, None
-    page = job_page(
-        filters,
-        before=before,
-        after=after,
-        queryset=filtered_jobs(filters).only(*LIST_COLUMNS),
-    )
+        filters, before, after = JobFilters.as_typed(request.GET), None, None
+    if error:
+        # Rows under an error would read as the answer to the query.
+        page = Page([])
+    else:
+        page = job_page(
+            filters,
+            before=before,
+            after=after,
+            queryset=filtered_jobs(filters).only(*LIST_COLUMNS),
+        )
     running = any(job.state not in COMPLETE_STATES for job in page.rows)
     context = {
         "page": page,
+        "problems": error.problems if error else [],
         "filters": filters,
         "query": filters.as_query(),
         "error": error,
@@ -95,7 +104,7 @@ def index(request):
         "states": ProwJobState.values,
         "link": _link_base(),
         # The newest page also grows while people watch it.
-        "poll": running or (before is None and after is None),
+        "poll": not error and (running or (before is None and after is None)),
         "poll_seconds": settings.PROW_DECK_POLL_SECONDS,
     }
     template = "deck/index.html"
@@ -143,7 +152,9 @@ def _live_log(job: ProwJob) -> str | None:
         text = executor.logs(
             job.namespace, job.pod_name, main, settings.PROW_LOG_MAX_BYTES
         )
-    except (ExecutorError, LookupError, OSError) as exc:
+    # ConfigException: in a cluster without a token (web has no rights of
+    # its own), the worker's stored copy is what there is.
+    except (ExecutorError, LookupError, OSError, ConfigException) as exc:
         logger.info("live log of %s not read: %s", job.name, exc)
         return None
     cache.set(key, text, LIVE_LOG_SECONDS)
@@ -154,13 +165,16 @@ def _live_log(job: ProwJob) -> str | None:
 def job_detail(request, name):
     """One job: what ran, where, when, its log (live while it runs) and its
     artifacts; rerun and abort for those allowed."""
-    job = get_object_or_404(ProwJob, name=name)
+    job = get_object_or_404(public_jobs(), name=name)
     artifacts = list(job.artifacts.order_by("name"))
     log = next((a for a in artifacts if a.name == "build-log.txt"), None)
     log_text, log_cut, log_live = _job_log(job, log)
     running = job.state not in COMPLETE_STATES
+    ended = pod_info(artifacts)
     context = {
         "job": job,
+        "pod_info": ended,
+        "ran_locally": ran_locally(job, ended),
         "pull": job.pulls[0] if job.pulls else None,
         "artifacts": artifacts,
         "log": log,
@@ -184,7 +198,7 @@ def job_detail(request, name):
 def artifact(request, name, path):
     """A file a job left behind. Served as an attachment, or as plain text
     for logs, never as HTML: a job's output must not run in Deck's origin."""
-    job = get_object_or_404(ProwJob, name=name)
+    job = get_object_or_404(public_jobs(), name=name)
     item = get_object_or_404(JobArtifact, job=job, name=path)
     try:
         handle = default_storage.open(item.file.name, "rb")
@@ -214,7 +228,7 @@ def _login_first(request, job_url: str):
 def _job_action(request, name, verb: str):
     """The job named, or the response that stops the action: a login
     first for anonymous users, 403 for those the rules don't allow."""
-    job = get_object_or_404(ProwJob, name=name)
+    job = get_object_or_404(public_jobs(), name=name)
     if not request.user.is_authenticated:
         return job, _login_first(request, job_detail_url(job))
     if not can_act_on_job(request.user, job):

@@ -184,12 +184,6 @@ class PushEvent(Event):
         return ref
 
     @property
-    def owner(self) -> str:
-        """The repository owner's name as the push payload gives it."""
-        owner = _object(_object(self.payload, "repository"), "owner")
-        return str(owner.get("name") or "") or self.org
-
-    @property
     def compare(self) -> str:
         return str(self.payload.get("compare") or "")
 
@@ -322,7 +316,10 @@ class GenericComment:
 
 
 def repo_of(payload: dict[str, Any]) -> tuple[str, str]:
-    """(org, repo) of a payload; ("org", "") for org-level events."""
+    """(org, repo) of a payload; ("org", "") for org-level events. The one
+    reading of where an event happened: the webhook secret is chosen by it,
+    so whatever acts on the event must use it too, never another field of
+    the payload (a push's repository.owner.name, say)."""
     repository = payload.get("repository")
     if isinstance(repository, dict):
         full = repository.get("full_name") or ""

@@ -28,6 +28,7 @@ from prow.config.plugin_sections import (
     SectionReport,
     register_section,
 )
+from prow.config.regex import compile_go_regex
 from prow.config.schema import Section
 from prow.github.client import GitHubClient
 
@@ -248,7 +249,9 @@ def parse_owners(text: str, aliases: dict[str, set[str]]) -> OwnersFile:
             compiled = None
             if pattern != MATCH_ALL:
                 try:
-                    compiled = re.compile(pattern)
+                    # Written in the repository and matched against the
+                    # paths a pull request names: RE2 only, as the original.
+                    compiled = compile_go_regex(pattern, linear_only=True)
                 except re.error as exc:
                     # One bad pattern costs only its own filter.
                     logger.info("invalid OWNERS filter %r: %s", pattern, exc)

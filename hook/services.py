@@ -36,7 +36,9 @@ from hook.external import forward_to
 from hook.models import WebhookDelivery
 from hook.plugins.base import PluginContext
 from hook.plugins.registry import get_plugin
+from prow import metrics
 from prow.config.active import ActiveConfig, active_config
+from prow.config.startup import config_missing
 from prow.errors import OutsideError, TransientError
 from prow.github.client import GitHubError, github_client
 from prow.tasks import task_named
@@ -160,8 +162,20 @@ def deliveries_dispatch(delivery_ids: list[int]) -> None:
             logger.exception("delivery %s could not be handled", delivery_id)
 
 
+class WaitingForConfig(RetryLater):
+    """No config is active yet: handled now, the delivery would run no plugin
+    and be done for good (a redelivery skips a done GUID), so it stays
+    pending until one is."""
+
+
 def delivery_dispatch(delivery_id: int) -> None:
     """Handle one delivery if this worker can claim it; idempotent."""
+    missing = config_missing()
+    if missing:
+        logger.warning("delivery %s waits for a config: %s", delivery_id, missing)
+        # Not claimed, so still pending: retried soon, and swept if the
+        # retries run out before a config arrives.
+        raise WaitingForConfig(missing, retry_after=settings.PROW_CONFIG_WATCH_SECONDS)
     if not WebhookDelivery.claim(delivery_id, stale_before()):
         logger.info("delivery %s is done or being handled elsewhere", delivery_id)
         return
@@ -190,7 +204,9 @@ def delivery_dispatch(delivery_id: int) -> None:
     for name, handler, payload in work:
         if results.get(name) == "ok":
             continue
+        started = time.monotonic()
         outcome = _run_plugin(delivery, name, handler, payload, results, ctx)
+        metrics.plugin_handled(name, outcome.ok, time.monotonic() - started)
         if not outcome.ok:
             results[name] = outcome.error
             WebhookDelivery.objects.filter(pk=delivery.pk).update(

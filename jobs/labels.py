@@ -40,6 +40,9 @@ RERUN_LABEL = "prow.k8s.io/re-run"
 GERRIT_REPORT_LABEL = "prow.k8s.io/gerrit-report-label"
 # Who asked for a run by hand (Deck's rerun, "Run now").
 TRIGGERED_BY_ANNOTATION = "prow.k8s.io/triggered-by"
+# Set on jobs a repository defined for itself: their code and pod spec come
+# from whoever can push there, which the local executor will not run.
+IN_REPO_ANNOTATION = "prow.k8s.io/in-repo-config"
 
 # Labels that belong to one run and are not carried over to a rerun.
 PER_RUN_LABELS = (ID_LABEL, BUILD_ID_LABEL, EVENT_GUID_LABEL)

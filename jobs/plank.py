@@ -10,6 +10,7 @@ creating the pod and saving the row finds that pod next time instead of
 making a second one.
 """
 
+import json
 import logging
 import re
 from datetime import timedelta
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from jobs.executors import executor_for
 from jobs.executors.base import ExecutorError, PodExists, PodStatus
-from jobs.logs import artifact_store, artifact_store_bytes, log_name
+from jobs.logs import artifact_store, left_out_note, log_name, store_job_artifacts
 from jobs.models import (
     UNFINISHED_STATES,
     JobArtifact,
@@ -48,6 +49,8 @@ IMAGE_ERRORS = {
     "ErrImageNeverPull",
 }
 SUPERSEDED = "Aborted as the newer version of this job is running."
+POD_INFO = "podinfo.json"
+POD_INFO_MAX_BYTES = 64 * 1024
 
 
 def sync_job(job_id: int) -> None:
@@ -161,7 +164,9 @@ def _sync_triggered(job: ProwJob, config: ProwConfig) -> None:
     except ExecutorError as exc:
         _terminal(job, exc)
         return
-    namespace = job.namespace or config.pod_namespace
+    # A new pod goes in pod_namespace whatever the stored job says (a rerun
+    # copies the namespace of a run made before that was enforced).
+    namespace = config.pod_namespace
     build_id = allocate_build_id(job.job)
     try:
         executor.create(_pod(job, build_id, namespace, config))
@@ -254,7 +259,7 @@ def _sync_pending(job: ProwJob, config: ProwConfig) -> None:
         logger.warning("job %s: cannot read its pod: %s", job.name, exc)
         return
     now = timezone.now()
-    finish = partial(_finish, job, executor, namespace, name)
+    finish = partial(_finish, job, executor, namespace, name, pod=pod)
 
     if not pod.exists:
         _revive(job, config, executor, namespace, "the pod vanished")
@@ -382,15 +387,46 @@ def _revive(
 
 
 def _finish(
-    job, executor, namespace, name, state, description, *, delete=False
+    job, executor, namespace, name, state, description, *, delete=False, pod=None
 ) -> None:
     _keep_logs(job, executor, namespace, name, complete=True)
+    fields = {}
+    if pod is not None:
+        _keep_pod_info(job, executor, pod)
+        if pod.finish_time is not None:
+            fields["completion_time"] = min(
+                max(pod.finish_time, job.start_time), timezone.now()
+            )
     if delete:
         try:
             executor.delete(namespace, name)
         except ExecutorError as exc:
             logger.warning("job %s: pod not deleted: %s", job.name, exc)
-    prowjob_transition(job, state, description=description)
+    prowjob_transition(job, state, description=description, **fields)
+
+
+def _keep_pod_info(job, executor, pod: PodStatus) -> None:
+    """How the pod ended (each container's exit code and reason, and what
+    ran it), kept as podinfo.json for the job page once the pod is gone."""
+    info = {
+        "executor": getattr(executor, "kind", ""),
+        "phase": pod.phase,
+        "reason": pod.reason,
+        "message": pod.message,
+        "containers": [
+            {
+                "name": c.name,
+                "state": c.state,
+                "exit_code": c.exit_code,
+                "reason": c.reason,
+                "message": c.message,
+            }
+            for c in pod.containers
+        ],
+    }
+    artifact_store(
+        job, POD_INFO, json.dumps(info), limit=POD_INFO_MAX_BYTES, complete=True
+    )
 
 
 def _clean_up_aborted(job: ProwJob) -> None:
@@ -424,6 +460,17 @@ def container_names(job: ProwJob) -> tuple[str, list[str]]:
 def _keep_logs(job, executor, namespace, name, *, complete: bool) -> None:
     main, names = container_names(job)
     limit = settings.PROW_LOG_MAX_BYTES
+    # Artifacts first, so the main log can say which were left out.
+    left_out: list[str] = []
+    collect = getattr(executor, "artifacts", None)
+    if complete and collect is not None:
+        files = collect(
+            namespace,
+            name,
+            settings.PROW_ARTIFACTS_MAX_BYTES,
+            settings.PROW_ARTIFACTS_MAX_FILES,
+        )
+        left_out = [*getattr(files, "left_out", []), *store_job_artifacts(job, files)]
     for container in names:
         try:
             text = executor.logs(namespace, name, container, limit + 1)
@@ -437,13 +484,8 @@ def _keep_logs(job, executor, namespace, name, *, complete: bool) -> None:
                 text,
                 limit=limit,
                 complete=complete,
+                note=left_out_note(left_out) if container == main else "",
             )
-    # Executors that can reach the files a job left in $ARTIFACTS hand them
-    # over once it is done (the local one can; a pod's files go with it).
-    collect = getattr(executor, "artifacts", None)
-    if complete and collect is not None:
-        for relative, data in collect(namespace, name, limit):
-            artifact_store_bytes(job, f"artifacts/{relative}", data)
 
 
 def _snapshot_logs(job, executor, namespace, name) -> None:

@@ -29,6 +29,7 @@ from jobs.models import (
     ProwJobState,
     ProwJobType,
 )
+from prow import metrics
 from prow.config.schema import JobBase, Periodic, Postsubmit, Presubmit, ProwConfig
 from prow.tasks import enqueue
 
@@ -81,7 +82,9 @@ def _common_fields(
         "job": job.name,
         "agent": job.agent,
         "cluster": job.cluster,
-        "namespace": job.namespace or config.pod_namespace,
+        # Never the job's own choice: another namespace may hold secrets and
+        # service accounts that pod_namespace does not.
+        "namespace": config.pod_namespace,
         "max_concurrency": job.max_concurrency,
         "job_queue_name": job.job_queue_name,
         "error_on_eviction": job.error_on_eviction,
@@ -182,6 +185,13 @@ def _announce(prowjob_id: int, *, sync: bool) -> None:
     transaction.on_commit(send, robust=True)
 
 
+def prowjob_sync_soon(name: str) -> None:
+    """Ask plank to look at the job called name (its pod's name) now."""
+    pk = ProwJob.objects.filter(name=name).values_list("pk", flat=True).first()
+    if pk is not None:
+        enqueue("jobs.tasks.sync_prowjob", pk)
+
+
 class InvalidTransition(Exception):
     pass
 
@@ -207,7 +217,8 @@ def prowjob_transition(
     if to == ProwJobState.PENDING and job.pending_time is None:
         updates.setdefault("pending_time", now)
     if to in COMPLETE_STATES:
-        updates["completion_time"] = now
+        # Plank passes the moment the pod ended when the executor knows it.
+        updates.setdefault("completion_time", now)
     changed = ProwJob.objects.filter(
         pk=job.pk, state=current, completion_time__isnull=True
     ).update(**updates)
@@ -216,6 +227,10 @@ def prowjob_transition(
             setattr(job, key, value)
         # An abort leaves a pod for plank to delete.
         _announce(job.pk, sync=to == ProwJobState.ABORTED)
+        if to in COMPLETE_STATES:
+            metrics.prowjob_completed(
+                job.type, to, job.start_time, updates["completion_time"]
+            )
     return bool(changed)
 
 

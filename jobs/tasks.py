@@ -3,6 +3,8 @@ reconciler; each takes ids and is idempotent. A TransientError (a GitHub
 outage, a rate limit) is retried by prow_task; nothing here retries by
 hand."""
 
+import logging
+
 from django.core.cache import cache
 
 from jobs import horologium, plank, sinker
@@ -14,6 +16,8 @@ from prow.config.durations import parse_duration
 from prow.config.models import ConfigVersion
 from prow.errors import TransientError
 from prow.tasks import prow_task
+
+logger = logging.getLogger(__name__)
 
 # How many jobs one sync task handles: enough to keep the broker quiet at
 # tens of thousands of jobs, few enough that a slow cluster delays little.
@@ -35,8 +39,14 @@ def sync_prowjob(prowjob_id: int) -> None:
 
 @prow_task(name="jobs.tasks.sync_prowjobs", max_retries=0)
 def sync_prowjobs(prowjob_ids: list[int]) -> None:
+    # Each job alone: one job's failure (a hostile artifact, a bad spec, a
+    # bug) must not keep the rest of the batch from ever being synced; the
+    # failed one is looked at again on the next resync.
     for prowjob_id in prowjob_ids:
-        plank.sync_job(prowjob_id)
+        try:
+            plank.sync_job(prowjob_id)
+        except Exception:
+            logger.exception("plank: job %s not synced", prowjob_id)
 
 
 @prow_task(name="jobs.tasks.plank_resync", max_retries=0)

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "prow.metrics.WebhookMetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "deck.github_access.GitHubLoginRecheckMiddleware",
     "deck.privacy.PrivateDeckMiddleware",
 ]
 
@@ -163,8 +165,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# The image collects static files outside the data folder, which is a volume.
+STATIC_ROOT = Path(env("PROW_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -225,6 +228,15 @@ if PROW_GITHUB_OAUTH_CLIENT_ID and PROW_GITHUB_OAUTH_CLIENT_SECRET_FILE:
             "key": "",
         }
     ]
+# Who may log in with GitHub (deck/github_access.py): named users, members
+# of orgs, members of teams ("org/slug"), or, opted in, anyone. None named:
+# nobody. Membership is asked again once a session's last check is older
+# than the bound.
+PROW_GITHUB_LOGIN_USERS = env_list("PROW_GITHUB_LOGIN_USERS", "")
+PROW_GITHUB_LOGIN_ORGS = env_list("PROW_GITHUB_LOGIN_ORGS", "")
+PROW_GITHUB_LOGIN_TEAMS = env_list("PROW_GITHUB_LOGIN_TEAMS", "")
+PROW_GITHUB_LOGIN_ANYONE = env_bool("PROW_GITHUB_LOGIN_ANYONE", False)
+PROW_GITHUB_LOGIN_RECHECK_SECONDS = env_int("PROW_GITHUB_LOGIN_RECHECK_SECONDS", 3600)
 # GitHub Enterprise: the web address the OAuth pages live on.
 PROW_GITHUB_WEB_URL = env("PROW_GITHUB_WEB_URL")
 if PROW_GITHUB_WEB_URL:
@@ -353,6 +365,12 @@ if PROW_HOOK_STALE_SECONDS <= PROW_HOOK_TASK_TIME_LIMIT:
 PROW_DELIVERY_RETENTION_DAYS = env_int("PROW_DELIVERY_RETENTION_DAYS", 14)
 # GitHub caps webhook payloads at 25 MB.
 PROW_HOOK_MAX_BODY_BYTES = env_int("PROW_HOOK_MAX_BODY_BYTES", 25 * 1024 * 1024)
+# config.yaml or plugins.yaml as text sent to the API or the admin: parsing
+# YAML is slow (about 0.3 MB/s), and it runs on the threads that also take
+# webhooks. Larger configs come from files or merged pull requests.
+PROW_CONFIG_TEXT_MAX_BYTES = env_int("PROW_CONFIG_TEXT_MAX_BYTES", 1024 * 1024)
+# Config checks without saving, per user (staff are not limited).
+PROW_CONFIG_VALIDATE_RATE = env("PROW_CONFIG_VALIDATE_RATE", "10/minute")
 
 # Secrets come from files only; their contents are never logged.
 PROW_HMAC_SECRET_FILE = env("PROW_HMAC_SECRET_FILE")
@@ -379,10 +397,44 @@ PROW_GITHUB_APP_PRIVATE_KEY_PATH = env("PROW_GITHUB_APP_PRIVATE_KEY_PATH")
 # The bot's login when no credentials are set (dry mode), so its own comments
 # are still recognised.
 PROW_GITHUB_BOT_LOGIN = env("PROW_GITHUB_BOT_LOGIN")
+# A rate-limited call waits in process at most this long (else its task is
+# retried later); writes with one token are spaced at least this far apart,
+# as GitHub asks of content-creating requests.
+PROW_GITHUB_MAX_RATE_LIMIT_WAIT_SECONDS = env_float(
+    "PROW_GITHUB_MAX_RATE_LIMIT_WAIT_SECONDS", 60.0
+)
+PROW_GITHUB_WRITE_SPACING_SECONDS = env_float("PROW_GITHUB_WRITE_SPACING_SECONDS", 1.0)
 KUBECONFIG = env("KUBECONFIG")
 # Where the system can be reached from outside: job links on GitHub point
 # at its job pages.
 PROW_EXTERNAL_URL = env("PROW_EXTERNAL_URL", "http://127.0.0.1:8000").rstrip("/")
+# Served over https (judged from PROW_EXTERNAL_URL): cookies are never sent
+# in clear, browsers are told to insist on https, and the TLS-terminating
+# proxy's header says which requests arrived over https.
+_SERVED_OVER_HTTPS = PROW_EXTERNAL_URL.lower().startswith("https://")
+SESSION_COOKIE_SECURE = env_bool("PROW_SESSION_COOKIE_SECURE", _SERVED_OVER_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("PROW_CSRF_COOKIE_SECURE", _SERVED_OVER_HTTPS)
+SECURE_HSTS_SECONDS = env_int(
+    "PROW_HSTS_SECONDS", 365 * 24 * 3600 if _SERVED_OVER_HTTPS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PROW_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("PROW_HSTS_PRELOAD", False)
+
+
+def _proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    if name.lower() in ("", "off", "none", "false"):
+        return None
+    return "HTTP_" + name.upper().replace("-", "_"), "https"
+
+
+# Only trust it behind a proxy that sets it on every request ("off" when
+# clients reach gunicorn directly).
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(
+    env(
+        "PROW_SECURE_PROXY_SSL_HEADER",
+        "X-Forwarded-Proto" if _SERVED_OVER_HTTPS else "off",
+    )
+)
 # The git image of the init container that clones the code of decorated jobs.
 PROW_CLONE_IMAGE = env("PROW_CLONE_IMAGE")
 # With no cluster, jobs run as local processes; pull request code is refused
@@ -390,8 +442,18 @@ PROW_CLONE_IMAGE = env("PROW_CLONE_IMAGE")
 PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS = env_bool(
     "PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS", False
 )
+# Likewise for jobs a repository defines in its own .prow.yaml: anyone who
+# can push there (or, with the setting above, open a pull request) would run
+# commands on this machine as the service.
+PROW_LOCAL_EXECUTOR_ALLOW_IN_REPO_JOBS = env_bool(
+    "PROW_LOCAL_EXECUTOR_ALLOW_IN_REPO_JOBS", False
+)
 # Logs kept per container; longer logs keep their beginning and say so.
 PROW_LOG_MAX_BYTES = env_int("PROW_LOG_MAX_BYTES", 10 * 1024 * 1024)
+# A job's $ARTIFACTS kept after it ends: at most this many files and bytes
+# in all (what is left out is named in the job's log).
+PROW_ARTIFACTS_MAX_FILES = env_int("PROW_ARTIFACTS_MAX_FILES", 1000)
+PROW_ARTIFACTS_MAX_BYTES = env_int("PROW_ARTIFACTS_MAX_BYTES", 10 * 1024 * 1024)
 # How often Deck's open pages ask for what changed (the job list, a running
 # job's page).
 PROW_DECK_POLL_SECONDS = env_int("PROW_DECK_POLL_SECONDS", 5)
@@ -408,6 +470,10 @@ PROW_PLANK_RESYNC_SECONDS = env_float("PROW_PLANK_RESYNC_SECONDS", 30.0)
 # for ticks about this far apart (horologium.tick_interval in the config).
 PROW_HOROLOGIUM_TICK_SECONDS = env_float("PROW_HOROLOGIUM_TICK_SECONDS", 60.0)
 
+# A worker answers Prometheus on this port (0: not at all); web answers at
+# /metrics.
+PROW_METRICS_PORT = env_int("PROW_METRICS_PORT", 0)
+
 PROW_CAT_API_URL = env("PROW_CAT_API_URL", "https://api.thecatapi.com/v1/images/search")
 PROW_DOG_API_URL = env("PROW_DOG_API_URL", "https://random.dog/woof.json")
 PROW_PONY_API_URL = env(
@@ -415,17 +481,44 @@ PROW_PONY_API_URL = env(
 )
 PROW_JOKE_API_URL = env("PROW_JOKE_API_URL", "https://icanhazdadjoke.com")
 
+# One line per event, "plain" or "json"; while a task runs each line names
+# its delivery or ProwJob (prow.logs).
+PROW_LOG_FORMAT = env("PROW_LOG_FORMAT", "plain")
+if PROW_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"PROW_LOG_FORMAT must be plain or json, not {PROW_LOG_FORMAT!r}"
+    )
+# Where the routine lines prow/logquiet.py demotes come from.
+LOGQUIET_LOGGERS = (
+    "kombu.connection",
+    "celery.beat",
+    "celery.worker.strategy",
+    "celery.app.trace",
+)
+# Celery's own log setup would replace these handlers in the worker.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = PROW_LOG_FORMAT != "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s%(work)s"},
+        "json": {"()": "prow.logs.JsonFormatter"},
+    },
+    "filters": {
+        "work": {"()": "prow.logs.WorkFilter"},
+        "routine": {"()": "prow.logquiet.DemoteRoutine"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": PROW_LOG_FORMAT,
+            "filters": ["work"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("PROW_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Routine lines every few seconds, at DEBUG (prow/logquiet.py).
+        **{name: {"filters": ["routine"]} for name in LOGQUIET_LOGGERS},
     },
 }

@@ -33,6 +33,24 @@ def _fresh_active_config():
 
 
 @pytest.fixture(autouse=True)
+def _unspaced_github_writes(settings):
+    # GitHub's second between writes would make every test that posts a few
+    # comments seconds slower; the tests of that spacing turn it back on.
+    settings.PROW_GITHUB_WRITE_SPACING_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _github_pause(monkeypatch):
+    """A test that runs a rate-limited task again at once stands for its
+    retry after the wait, when the credential's pause is over; so in this
+    process a pause lasts no longer than the call that met the limit.
+    tests/github/test_pause.py overrides this fixture to keep pauses."""
+    from prow.github import pause
+
+    monkeypatch.setattr(pause, "paused_for", lambda key: 0.0)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_job_names():
     # Deck caches the set of job names; each test has its own jobs.
     from deck.queries import forget_job_names

@@ -1,12 +1,14 @@
 """Config versions: the active one, the history, checking a change before
 it is made, and (for staff) making it."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 
 from deck.api.base import Api
 from deck.api.pagination import PageParams, page_of, page_response
@@ -81,10 +83,33 @@ class ConfigActiveApi(Api):
         return Response(ConfigVersionSerializer(_version(version_id)).data)
 
 
+class ValidateRateThrottle(UserRateThrottle):
+    """Each check can hold a web thread for seconds; staff run the
+    installation and are not counted."""
+
+    scope = "config_validate"
+
+    def get_rate(self):
+        return settings.PROW_CONFIG_VALIDATE_RATE
+
+    def allow_request(self, request, view):
+        if request.user and request.user.is_staff:
+            return True
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        # The account, not just its id: a database rebuilt from scratch
+        # hands old ids to new users, who must not inherit their history.
+        user = request.user
+        ident = f"{user.pk}-{user.date_joined.timestamp()}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
 class ConfigValidateApi(Api):
     # A check stores nothing, but parsing is work anyone anonymous could
     # make the server do at will.
     permission_classes = [IsAuthenticated]
+    throttle_classes = [ValidateRateThrottle]
 
     @extend_schema(
         tags=TAGS,
@@ -95,6 +120,9 @@ class ConfigValidateApi(Api):
             200: ConfigValidationSerializer,
             400: OpenApiResponse(BAD_BODY, description="Not JSON, or not text."),
             401: OpenApiResponse(ErrorSerializer, description="Not logged in."),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Too many checks; try again later."
+            ),
         },
     )
     def post(self, request):

@@ -27,7 +27,7 @@ from deck.api.serializers import (
     cursor_page_of,
 )
 from deck.permissions import can_act_on_job, can_start_periodic, github_login
-from deck.queries import REPO_PATTERN, FilterError, JobFilters
+from deck.queries import REPO_PATTERN, FilterError, JobFilters, public_jobs
 from jobs.horologium import trigger_periodic
 from jobs.models import ProwJob, ProwJobState, ProwJobType
 from jobs.services import prowjob_abort, prowjob_rerun
@@ -58,7 +58,8 @@ def _job(name: str) -> ProwJob:
         key = uuid.UUID(name)
     except ValueError:
         raise NotFound(f"No ProwJob named {name}.")
-    return get_object_or_404(ProwJob, name=key)
+    # Hidden jobs are hidden here too: their ids travel in GitHub links.
+    return get_object_or_404(public_jobs(), name=key)
 
 
 class ProwJobListApi(Api):

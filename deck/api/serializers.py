@@ -18,6 +18,7 @@ from hook.models import WebhookDelivery
 from jobs.models import ProwJobState, ProwJobType
 from jobs.serialization import API_VERSION, KIND, prowjob_to_dict
 from prow.config.models import ConfigVersion
+from prow.config.text import too_large
 from prow.config.yamlsource import expansion_problem
 
 INTEGER = re.compile(r"-?[0-9]{1,20}")
@@ -77,6 +78,10 @@ class YamlTextField(TextField):
     that take minutes to check)."""
 
     def to_internal_value(self, data):
+        if isinstance(data, str):
+            problem = too_large(data)
+            if problem:
+                raise serializers.ValidationError(problem)
         text = super().to_internal_value(data)
         bad = Reader.NON_PRINTABLE.search(text)
         if bad is not None:

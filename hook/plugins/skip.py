@@ -16,6 +16,8 @@ from hook.plugins.trigger import OK_TO_TEST_COMMAND, RETEST, TEST_ALL
 from jobs import matching
 from jobs.inrepo import InRepoConfigError, presubmits_for
 from jobs.presubmits import pull_changes
+from jobs.trust import trusted_pull_request
+from prow.config.plugins_schema import TRIGGERS
 from prow.config.regex import compile_go_regex
 from prow.config.schema import Presubmit
 from prow.github.types import CombinedStatus, PullRequest
@@ -25,12 +27,22 @@ DESCRIPTION = "Skipped"
 
 
 def _presubmits(ctx: PluginContext, pull: PullRequest) -> list[Presubmit]:
+    static = ctx.config.presubmits_for(ctx.org, ctx.repo)
+    if not ctx.config.in_repo_config.enabled_for(ctx.org, ctx.repo):
+        return static
+    settings = ctx.plugins.section(TRIGGERS.key, ctx.org, ctx.repo)
+    if not trusted_pull_request(
+        ctx.github, pull.author, ctx.org, ctx.repo, pull.labels, settings
+    ):
+        # Anyone may say /skip; an untrusted author's own config is not read
+        # for it (its optional jobs could claim a required job's context).
+        return static
     try:
         return presubmits_for(ctx.github, ctx.config, ctx.org, ctx.repo, pull.head_sha)
     except InRepoConfigError as exc:
         # The trigger plugin tells the author; the central jobs still count.
         ctx.logger.warning("in-repo jobs of %s/%s: %s", ctx.org, ctx.repo, exc)
-        return ctx.config.presubmits_for(ctx.org, ctx.repo)
+        return static
 
 
 def rerun_by(

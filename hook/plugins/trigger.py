@@ -363,36 +363,42 @@ def handle_generic_comment(ctx: PluginContext, comment) -> None:
     config = ctx.config
     static = config.presubmits_for(comment.org, comment.repo)
     inrepo = config.in_repo_config.enabled_for(comment.org, comment.repo)
+    central = any(p.search(text) for p in PATTERNS) or any(
+        compile_go_regex(j.effective_trigger).search(text) for j in static
+    )
     # The repository's own jobs may have triggers of their own; only a slash
     # command is worth reading them for.
-    if (
-        not any(p.search(text) for p in PATTERNS)
-        and not any(compile_go_regex(j.effective_trigger).search(text) for j in static)
-        and not (inrepo and parse_commands(text))
-    ):
+    if not central and not (inrepo and parse_commands(text)):
         return
     pr = ctx.github.get_pull(comment.org, comment.repo, comment.number)
     if pr.state != "open":
         return
     trigger = Trigger(ctx, pr)
     try:
-        _on_comment(trigger, comment, text)
+        _on_comment(trigger, comment, text, central)
     except InRepoConfigError as exc:
         _report_inrepo_error(trigger, exc)
 
 
-def _on_comment(trigger: Trigger, comment, text: str) -> None:
-    jobs = trigger.presubmits
-    mentions_job = any(compile_go_regex(j.effective_trigger).search(text) for j in jobs)
-    if not any(p.search(text) for p in PATTERNS) and not mentions_job:
-        return
+def _on_comment(trigger: Trigger, comment, text: str, central: bool) -> None:
     settings = trigger.settings
     commenter_trusted = trigger.trusted(comment.user)
     if not commenter_trusted and not trigger.pr_trusted():
-        trigger.ctx.reply(
-            comment,
-            UNTRUSTED_REPLY_IGNORED if settings.ignore_ok_to_test else UNTRUSTED_REPLY,
-        )
+        # Trust first: the pull request's own config is its author's to
+        # write, so nobody untrusted gets it read, or its patterns run
+        # against their comment. Only what the central config knows is
+        # answered.
+        if central:
+            trigger.ctx.reply(
+                comment,
+                UNTRUSTED_REPLY_IGNORED
+                if settings.ignore_ok_to_test
+                else UNTRUSTED_REPLY,
+            )
+        return
+    jobs = trigger.presubmits
+    mentions_job = any(compile_go_regex(j.effective_trigger).search(text) for j in jobs)
+    if not central and not mentions_job:
         return
     if OK_TO_TEST_CANCEL.search(text):
         if not commenter_trusted:
@@ -498,7 +504,7 @@ def _help_note(text: str, selected: int) -> str | None:
 def handle_push(ctx: PluginContext, event: PushEvent) -> None:
     if event.deleted:
         return  # a branch or tag deleted: nothing to test
-    org, after, branch = event.owner, event.after, event.branch
+    org, after, branch = ctx.org, event.after, event.branch
     try:
         jobs = postsubmits_for(ctx.github, ctx.config, org, ctx.repo, after)
     except InRepoConfigError as exc:

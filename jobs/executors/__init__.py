@@ -20,4 +20,5 @@ def executor_for(cluster: str) -> Executor:
     return LocalExecutor(
         settings.DATA_DIR / "local-pods",
         allow_pull_requests=settings.PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS,
+        allow_in_repo_jobs=settings.PROW_LOCAL_EXECUTOR_ALLOW_IN_REPO_JOBS,
     )

@@ -44,6 +44,9 @@ class PodStatus:
     message: str = ""
     containers: tuple[ContainerState, ...] = field(default_factory=tuple)
     build_id: str = ""
+    # When the pod ended, where the executor knows it: the job's completion
+    # time, rather than the moment plank happened to look.
+    finish_time: datetime | None = None
 
     @property
     def scheduled(self) -> bool:
@@ -51,6 +54,16 @@ class PodStatus:
 
 
 MISSING = PodStatus(exists=False)
+
+
+class Collected(list):
+    """The (relative name, bytes) files an executor collected from a job's
+    $ARTIFACTS, and in `left_out` why any were not (a cap was reached), so
+    plank can say so in the job's log rather than drop them silently."""
+
+    def __init__(self, files=()):
+        super().__init__(files)
+        self.left_out: list[str] = []
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ status and its logs, and a runner process (jobs.executors.local_runner)
 that runs the containers' commands in turn. The image is not used, and
 nothing is isolated: this executor therefore refuses pull request code
 (presubmits and batches) unless PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS is
-set, since that code comes from people outside the project.
+set, since that code comes from people outside the project, and jobs a
+repository defines for itself unless PROW_LOCAL_EXECUTOR_ALLOW_IN_REPO_JOBS
+is, since their commands come from whoever can push there.
 """
 
 import json
@@ -20,13 +22,14 @@ from pathlib import Path
 
 from jobs.executors.base import (
     MISSING,
+    Collected,
     ContainerState,
     ExecutorError,
     PodExists,
     PodStatus,
     PodSummary,
 )
-from jobs.labels import BUILD_ID_LABEL, TYPE_LABEL
+from jobs.labels import BUILD_ID_LABEL, IN_REPO_ANNOTATION, TYPE_LABEL
 
 PULL_REQUEST_TYPES = {"presubmit", "batch"}
 
@@ -55,9 +58,16 @@ def _alive(pid: int) -> bool:
 class LocalExecutor:
     kind = "local"
 
-    def __init__(self, root: Path, *, allow_pull_requests: bool):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        allow_pull_requests: bool,
+        allow_in_repo_jobs: bool = False,
+    ):
         self.root = Path(root)
         self.allow_pull_requests = allow_pull_requests
+        self.allow_in_repo_jobs = allow_in_repo_jobs
 
     def _dir(self, namespace: str, name: str) -> Path:
         return self.root / namespace / name
@@ -72,6 +82,14 @@ class LocalExecutor:
                 "the local executor runs no pull request code (it has no "
                 "isolation); set PROW_LOCAL_EXECUTOR_ALLOW_PULL_REQUESTS=true to "
                 "allow it on a machine you do not mind exposing"
+            )
+        annotations = pod["metadata"].get("annotations") or {}
+        if annotations.get(IN_REPO_ANNOTATION) and not self.allow_in_repo_jobs:
+            raise ExecutorError(
+                "the local executor runs no job defined in a repository's own "
+                "config (it has no isolation); set "
+                "PROW_LOCAL_EXECUTOR_ALLOW_IN_REPO_JOBS=true to allow it on a "
+                "machine you do not mind exposing"
             )
         folder = self._dir(pod["metadata"]["namespace"], pod["metadata"]["name"])
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +128,13 @@ class LocalExecutor:
             # The runner died without saying how it ended (machine restart).
             phase, reason = "Failed", "RunnerLost"
         containers = tuple(
-            ContainerState(c["name"], c["state"], c.get("exitCode"))
+            ContainerState(
+                c["name"],
+                c["state"],
+                c.get("exitCode"),
+                c.get("reason", ""),
+                c.get("message", ""),
+            )
             for c in status.get("containers", [])
         )
         return PodStatus(
@@ -120,6 +144,7 @@ class LocalExecutor:
             reason=reason,
             containers=containers,
             build_id=build_id,
+            finish_time=_time(status.get("finishedTime")),
         )
 
     def _runner_alive(self, folder: Path) -> bool:
@@ -188,15 +213,31 @@ class LocalExecutor:
         return pods
 
     def artifacts(
-        self, namespace: str, name: str, limit: int
-    ) -> list[tuple[str, bytes]]:
-        """Files the job wrote under $ARTIFACTS, up to limit bytes in all."""
+        self, namespace: str, name: str, limit: int, max_files: int | None = None
+    ) -> Collected:
+        """Files the job wrote under $ARTIFACTS, up to limit bytes and
+        max_files files in all."""
         folder = self._dir(namespace, name) / "volumes" / "logs" / "artifacts"
-        found, total = [], 0
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        found, total = Collected(), 0
+        for entries, path in enumerate(_files_under(folder), start=1):
+            if max_files is not None and entries > max_files:
+                found.left_out.append(f"more than {max_files} files")
+                break
             size = path.stat().st_size
             if total + size > limit:
+                found.left_out.append(f"more than {limit} bytes in all")
                 break
             found.append((str(path.relative_to(folder)), path.read_bytes()))
             total += size
         return found
+
+
+def _files_under(folder: Path):
+    """Regular files below folder in a stable order, without following
+    links (a link out of the folder would hand over host files)."""
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(root) / name
+            if path.is_file() and not path.is_symlink():
+                yield path

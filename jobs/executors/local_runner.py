@@ -14,13 +14,17 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from jobs.labels import ID_LABEL
+
 # Variables of the host worth keeping; anything else (tokens, database URLs)
 # stays out of the job's environment.
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 
 
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Milliseconds: a job's duration is read from these, and most local
+    # commands take less than a second.
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def write_status(root: Path, status: dict) -> None:
@@ -47,14 +51,20 @@ def remap(value: str, mapping: dict[str, str]) -> str:
     return value
 
 
-def run_container(root: Path, container: dict, mapping: dict[str, str]) -> int:
+def run_container(
+    root: Path, container: dict, mapping: dict[str, str], entry: dict
+) -> int:
+    """Run one container; its end (reason, message) is noted in entry, as
+    Kubernetes notes a terminated container's."""
     command = [*(container.get("command") or []), *(container.get("args") or [])]
     log = root / "logs" / f"{container['name']}.log"
     if not container.get("command"):
-        log.write_text(
+        message = (
             "The local executor runs a container's command and args; this "
-            "container has no command (its image's entrypoint cannot be used).\n"
+            "container has no command (its image's entrypoint cannot be used)."
         )
+        log.write_text(message + "\n")
+        entry.update(reason="StartError", message=message)
         return 127
     env = {k: os.environ[k] for k in INHERITED if k in os.environ}
     for item in container.get("env") or []:
@@ -76,8 +86,14 @@ def run_container(root: Path, container: dict, mapping: dict[str, str]) -> int:
                 stdin=subprocess.DEVNULL,
             )
         except OSError as exc:
-            out.write(f"cannot run {command[0]}: {exc}\n".encode())
+            message = f"cannot run {command[0]}: {exc}"
+            out.write(f"{message}\n".encode())
+            entry.update(reason="StartError", message=message)
             return 127
+    if done.returncode < 0:
+        entry.update(reason="Signaled", message=f"killed by signal {-done.returncode}")
+        return 128 - done.returncode
+    entry["reason"] = "Completed" if done.returncode == 0 else "Error"
     return done.returncode
 
 
@@ -94,11 +110,11 @@ def main(root: Path) -> int:
         spec.get("containers") or [],
     )
     for container in [*init, *main_containers]:
-        entry = {"name": container["name"], "state": "running"}
+        entry = {"name": container["name"], "state": "running", "startedAt": now()}
         status["containers"].append(entry)
         write_status(root, status)
-        code = run_container(root, container, mapping)
-        entry.update(state="terminated", exitCode=code)
+        code = run_container(root, container, mapping, entry)
+        entry.update(state="terminated", exitCode=code, finishedAt=now())
         if code != 0:
             break
     codes = [c.get("exitCode") for c in status["containers"]]
@@ -106,7 +122,27 @@ def main(root: Path) -> int:
     status["phase"] = "Succeeded" if finished and not any(codes) else "Failed"
     status["finishedTime"] = now()
     write_status(root, status)
+    announce(pod)
     return 0
+
+
+def announce(pod: dict) -> None:
+    """Have plank look at the job now: otherwise a finished job stays
+    "running" until its next resync, up to PROW_PLANK_RESYNC_SECONDS."""
+    job_name = (pod["metadata"].get("labels") or {}).get(ID_LABEL)
+    if not job_name or not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return
+    try:
+        # Only now: the runner needs Django (settings, the broker) for this
+        # one message, and a run must not depend on it loading.
+        import django
+
+        django.setup()
+        from jobs.services import prowjob_sync_soon
+
+        prowjob_sync_soon(job_name)
+    except Exception as exc:
+        print(f"plank not told the pod ended ({exc}); its resync will see it")
 
 
 def detach(root: Path) -> None:

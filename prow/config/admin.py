@@ -1,5 +1,3 @@
-import difflib
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -12,29 +10,21 @@ from prow.config.active import active_config
 from prow.config.forms import ConfigEditForm
 from prow.config.models import ConfigVersion
 from prow.config.services import ConfigInvalid, config_rollback, config_version_create
-
-
-def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=old_name,
-            tofile=new_name,
-        )
-    )
+from prow.config.text import unified_diff
 
 
 @admin.register(ConfigVersion)
 class ConfigVersionAdmin(admin.ModelAdmin):
+    # Which version is active first: long comments must not push it out
+    # of sight at 1280 px.
     list_display = (
         "id",
+        "status",
         "created_at",
         "source",
         "who",
-        "comment",
+        "short_comment",
         "warning_count",
-        "status",
     )
     list_filter = ("source",)
     search_fields = ("comment", "author_name", "config_yaml", "plugins_yaml")
@@ -43,6 +33,12 @@ class ConfigVersionAdmin(admin.ModelAdmin):
     @admin.display(description="author")
     def who(self, obj: ConfigVersion) -> str:
         return obj.author_name or "-"
+
+    @admin.display(description="comment")
+    def short_comment(self, obj: ConfigVersion) -> str:
+        if len(obj.comment) <= 60:
+            return obj.comment
+        return format_html('<span title="{}">{}…</span>', obj.comment, obj.comment[:60])
 
     @admin.display(description="warnings")
     def warning_count(self, obj: ConfigVersion) -> int:

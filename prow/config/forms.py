@@ -1,5 +1,6 @@
 from django import forms
 
+from prow.config.text import normalize_newlines, too_large
 from prow.config.validation import CONFIG_FILE, PLUGINS_FILE, validate
 
 _TEXTAREA = {"rows": 28, "cols": 100, "spellcheck": "false", "class": "vLargeTextField"}
@@ -24,6 +25,17 @@ class ConfigEditForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for field in ("config_yaml", "plugins_yaml"):
+            if field in data:
+                problem = too_large(data[field])
+                if problem:
+                    self.add_error(field, problem)
+                    continue
+                data[field] = normalize_newlines(data[field])
+        if self.errors:
+            # Checking the other file alone would only report it against
+            # an empty one.
+            return data
         result = validate(data.get("config_yaml", ""), data.get("plugins_yaml", ""))
         for issue in result.errors:
             field = "config_yaml" if issue.file == CONFIG_FILE else "plugins_yaml"

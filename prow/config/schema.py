@@ -316,9 +316,33 @@ class GitHubReporter(Section):
     summary_comment_repos: list[str] = Field(default_factory=list)
 
 
+class InRepoPodOptions(Section):
+    """What a repository's own jobs may ask of the cluster beyond a plain
+    pod; nothing unless the central config grants it."""
+
+    service_accounts: list[str] = Field(default_factory=list)
+    secrets: list[str] = Field(default_factory=list)
+    host_paths: list[str] = Field(default_factory=list)
+    privileged: bool = False
+
+
 class InRepoConfig(Section):
     enabled: dict[str, bool] = Field(default_factory=dict)
     allowed_clusters: dict[str, list[str]] = Field(default_factory=dict)
+    # Keyed like allowed_clusters (org/repo, org or "*"); grants add up.
+    allowed_pod_options: dict[str, InRepoPodOptions] = Field(default_factory=dict)
+
+    def pod_options_for(self, org: str, repo: str) -> InRepoPodOptions:
+        granted = InRepoPodOptions()
+        for key in (f"{org}/{repo}", org, "*"):
+            options = self.allowed_pod_options.get(key)
+            if options is None:
+                continue
+            granted.service_accounts += options.service_accounts
+            granted.secrets += options.secrets
+            granted.host_paths += options.host_paths
+            granted.privileged |= options.privileged
+        return granted
 
     def enabled_for(self, org: str, repo: str) -> bool:
         # The narrowest key wins: org/repo, then org, then "*".

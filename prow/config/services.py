@@ -7,6 +7,7 @@ from django.db import transaction
 
 from prow.config.active import forget_cached_config
 from prow.config.models import ConfigVersion
+from prow.config.text import normalize_newlines
 from prow.config.validation import ValidationResult, validate
 from prow.locks import transaction_lock
 from prow.tasks import enqueue
@@ -32,6 +33,8 @@ def config_version_create(
 
     Raises ConfigInvalid, storing nothing, when either text has errors.
     """
+    config_yaml = normalize_newlines(config_yaml)
+    plugins_yaml = normalize_newlines(plugins_yaml)
     result = validate(config_yaml, plugins_yaml)
     if not result.ok:
         raise ConfigInvalid(result)
@@ -118,6 +121,10 @@ def config_sync_files(*, config_path: str, plugins_path: str) -> ConfigVersion |
     except OSError as exc:
         logger.error("config files unreadable, keeping the active config: %s", exc)
         return None
+    # Hashed as they will be stored, or a CRLF file would be imported anew
+    # on every check.
+    config_yaml = normalize_newlines(config_yaml)
+    plugins_yaml = normalize_newlines(plugins_yaml)
     content_hash = ConfigVersion.hash_texts(config_yaml, plugins_yaml)
     if content_hash == _last_file_hash():
         return None

@@ -33,10 +33,19 @@ CONFIG_FILE = "config.yaml"
 PLUGINS_FILE = "plugins.yaml"
 
 JOB_NAME = re.compile(r"^[A-Za-z0-9-._]+$")
+JOB_NAME_MAX_LENGTH = 255
 GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
 GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]+$")
 MERGE_METHODS = ("merge", "squash", "rebase")
-RESERVED_CONTAINER_NAMES = {"clonerefs", "initupload", "place-entrypoint", "sidecar"}
+# "artifacts" is the sidecar that hands $ARTIFACTS to plank as its log: a
+# job's own container by that name would have its log unpacked as an archive.
+RESERVED_CONTAINER_NAMES = {
+    "artifacts",
+    "clonerefs",
+    "initupload",
+    "place-entrypoint",
+    "sidecar",
+}
 RESERVED_VOLUME_NAMES = {"logs", "code", "tools", "gcs-credentials", "s3-credentials"}
 RESERVED_MOUNT_PATHS = {"/logs", "/home/prow/go", "/tools"}
 RESERVED_ENV_ALL = {
@@ -83,6 +92,7 @@ MAP_FIELDS = {
     "default_decoration_configs",
     "enabled",
     "allowed_clusters",
+    "allowed_pod_options",
     "slack_reporter_configs",
     "merge_commit_template",
     "job_queue_capacities",
@@ -138,6 +148,9 @@ class ValidationResult:
 
 class _Reporter:
     """Collects issues for one file, resolving paths to lines."""
+
+    # A repository's own config gets no backtracking regexes.
+    linear_only = False
 
     def __init__(self, file: str, lines: yamlsource.LineMap, result: ValidationResult):
         self.file = file
@@ -331,13 +344,13 @@ def check_config(config: ProwConfig, jobs, periodics, report: _Reporter) -> None
             _check_repo_key(key, (section, key), report)
             for index, job in indexed:
                 path = (section, key, index)
-                _check_job_base(job, path, report, kind)
+                _check_job_base(job, path, report, kind, config.pod_namespace)
                 check_kind(job, path, report)
             _check_duplicates(indexed, (section, key), kind, report)
     seen_periodics: dict[str, int] = {}
     for index, job in periodics:
         path = ("periodics", index)
-        _check_job_base(job, path, report, "periodic")
+        _check_job_base(job, path, report, "periodic", config.pod_namespace)
         _check_periodic(job, path, report)
         if job.name in seen_periodics:
             report.error(
@@ -373,17 +386,27 @@ def _check_repo_key(key: str, path: tuple, report: _Reporter) -> None:
 
 
 def _check_regex(pattern: str, path: tuple, what: str, report: _Reporter) -> bool:
-    problem = regex_problem(pattern, what)
+    problem = regex_problem(pattern, what, linear_only=report.linear_only)
     if problem:
         report.error(path, problem)
     return problem is None
 
 
-def _check_job_base(job: JobBase, path: tuple, report: _Reporter, kind: str) -> None:
+def _check_job_base(
+    job: JobBase, path: tuple, report: _Reporter, kind: str, pod_namespace: str
+) -> None:
     if not JOB_NAME.match(job.name):
         report.error(
             (*path, "name"),
             f'name: must match regex "^[A-Za-z0-9-._]+$" (got {job.name!r})',
+        )
+    elif job.name in (".", "..") or len(job.name) > JOB_NAME_MAX_LENGTH:
+        # Deck's pages take the name as a path segment, and it is stored in
+        # a column of this length.
+        report.error(
+            (*path, "name"),
+            f"name: must not be . or .. and at most {JOB_NAME_MAX_LENGTH} "
+            "characters long",
         )
     if job.max_concurrency < 0:
         report.error((*path, "max_concurrency"), "must be 0 (no limit) or more")
@@ -398,11 +421,13 @@ def _check_job_base(job: JobBase, path: tuple, report: _Reporter, kind: str) -> 
             _check_pod_spec(job, (*path, "spec"), report, kind)
     elif job.spec is not None:
         report.error((*path, "agent"), f"pod spec given but agent is {job.agent!r}")
-    if job.namespace not in (None, "") and job.agent != "tekton-pipeline":
-        report.warning(
+    if job.namespace not in (None, "", pod_namespace) and job.agent == "kubernetes":
+        # Pods always run in pod_namespace: a job choosing its own namespace
+        # could reach that namespace's secrets and service accounts.
+        report.error(
             (*path, "namespace"),
-            "a custom namespace is only honoured for tekton-pipeline jobs; "
-            "pods run in pod_namespace",
+            f"pods run in pod_namespace ({pod_namespace!r}); a job may not "
+            f"choose another namespace (got {job.namespace!r})",
         )
     for key, value in {**job.labels}.items():
         if len(value) > 63:
@@ -785,3 +810,173 @@ def check_plugins(plugins: PluginsConfig, report: _Reporter) -> None:
                     f'external plugin "{entry.name}" is configured for {key} '
                     "and for its org",
                 )
+
+
+# A repository's own jobs -------------------------------------------------------
+
+# Volume kinds that stay inside the pod or hold nothing secret; anything else
+# reaches the node or the cluster's storage and is refused.
+SAFE_VOLUME_KINDS = {"emptyDir", "configMap", "downwardAPI", "projected"}
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+
+
+@dataclass
+class RepoJobs:
+    presubmits: list[Presubmit] = field(default_factory=list)
+    postsubmits: list[Postsubmit] = field(default_factory=list)
+    errors: list[ConfigIssue] = field(default_factory=list)
+
+
+class _RepoReporter(_Reporter):
+    linear_only = True
+
+
+def check_repo_jobs(
+    config: ProwConfig,
+    org: str,
+    repo: str,
+    documents: list[tuple[str, dict, dict]],
+) -> RepoJobs:
+    """A repository's presubmits and postsubmits, from (file, data, lines)
+    of each of its config files, put through the central config's checks
+    and then through what the central config lets this repository ask of
+    the cluster. Any error refuses them all."""
+    result = ValidationResult()
+    granted = config.in_repo_config.pod_options_for(org, repo)
+    typed: dict[str, list[tuple[str, Any]]] = {"presubmits": [], "postsubmits": []}
+    for file, data, lines in documents:
+        report = _RepoReporter(file, yamlsource.LineMap(lines), result)
+        for section, model in JOB_SECTIONS.items():
+            kind = section[:-1]
+            items = data.get(section) or []
+            if not isinstance(items, list):
+                report.error((section,), "must be a list of jobs")
+                continue
+            indexed = _typed_items(model, items, (section,), report)
+            for index, job in indexed:
+                path = (section, index)
+                _check_job_base(job, path, report, kind, config.pod_namespace)
+                if kind == "presubmit":
+                    _check_presubmit(job, path, report)
+                else:
+                    _check_change_filters(job, path, report)
+                _check_repo_pod(job.spec or {}, (*path, "spec"), report, granted)
+                for other_file, other in typed[section]:
+                    if other.name == job.name and _branches_intersect(job, other):
+                        report.error(
+                            (*path, "name"),
+                            f"duplicated {kind} job {job.name!r} (also in "
+                            f"{other_file}, running on the same branches)",
+                        )
+            _check_duplicates(indexed, (section,), kind, report)
+            typed[section].extend((file, job) for _, job in indexed)
+    result.errors.sort(key=lambda issue: (issue.file, issue.line or 0))
+    if result.errors:
+        return RepoJobs(errors=result.errors)
+    return RepoJobs(
+        presubmits=[job for _, job in typed["presubmits"]],
+        postsubmits=[job for _, job in typed["postsubmits"]],
+    )
+
+
+def _check_repo_pod(spec: dict, path: tuple, report: _Reporter, granted) -> None:
+    """What only the central config may grant a repository: a service
+    account, Secrets, the node's files and namespaces, privilege."""
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if account and account not in granted.service_accounts:
+        key = "serviceAccountName" if "serviceAccountName" in spec else "serviceAccount"
+        report.error(
+            (*path, key),
+            f"service account {account!r} is not granted to this repository "
+            "(in_repo_config.allowed_pod_options.service_accounts)",
+        )
+    token = spec.get("automountServiceAccountToken") and not account
+    if token and "default" not in granted.service_accounts:
+        report.error(
+            (*path, "automountServiceAccountToken"),
+            "a service account token is not granted to this repository",
+        )
+    if not granted.privileged:
+        for key in HOST_NAMESPACES:
+            if spec.get(key):
+                report.error(
+                    (*path, key),
+                    f"{key} is not granted to this repository "
+                    "(in_repo_config.allowed_pod_options.privileged)",
+                )
+    for vindex, volume in enumerate(spec.get("volumes") or []):
+        if isinstance(volume, dict):
+            _check_repo_volume(volume, (*path, "volumes", vindex), report, granted)
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        containers = spec.get(key)
+        for cindex, container in enumerate(containers or []):
+            if isinstance(container, dict):
+                cpath = (*path, key, cindex)
+                _check_repo_container(container, cpath, report, granted)
+
+
+def _secret_refused(name, path: tuple, report: _Reporter, granted) -> None:
+    if name not in granted.secrets:
+        report.error(
+            path,
+            f"Secret {name!r} is not granted to this repository "
+            "(in_repo_config.allowed_pod_options.secrets)",
+        )
+
+
+def _check_repo_volume(volume: dict, path: tuple, report: _Reporter, granted) -> None:
+    kinds = [key for key in volume if key != "name"]
+    for kind in kinds:
+        source = volume[kind] if isinstance(volume[kind], dict) else {}
+        if kind == "secret":
+            _secret_refused(source.get("secretName"), (*path, kind), report, granted)
+        elif kind == "hostPath":
+            if source.get("path") not in granted.host_paths:
+                report.error(
+                    (*path, kind),
+                    f"host path {source.get('path')!r} is not granted to this "
+                    "repository (in_repo_config.allowed_pod_options.host_paths)",
+                )
+        elif kind == "projected":
+            for sindex, item in enumerate(source.get("sources") or []):
+                secret = item.get("secret") if isinstance(item, dict) else None
+                if secret is not None:
+                    name = secret.get("name") if isinstance(secret, dict) else None
+                    spath = (*path, kind, "sources", sindex)
+                    _secret_refused(name, spath, report, granted)
+        elif kind not in SAFE_VOLUME_KINDS:
+            report.error(
+                (*path, kind),
+                f"{kind} volumes are not allowed in a repository's own config",
+            )
+
+
+def _check_repo_container(
+    container: dict, path: tuple, report: _Reporter, granted
+) -> None:
+    context = container.get("securityContext")
+    if isinstance(context, dict) and not granted.privileged:
+        added = (context.get("capabilities") or {}).get("add") or []
+        if context.get("privileged"):
+            report.error(
+                (*path, "securityContext"),
+                "privileged containers are not granted to this repository "
+                "(in_repo_config.allowed_pod_options.privileged)",
+            )
+        elif added:
+            report.error(
+                (*path, "securityContext", "capabilities", "add"),
+                "added capabilities are not granted to this repository "
+                "(in_repo_config.allowed_pod_options.privileged)",
+            )
+    for eindex, env in enumerate(container.get("env") or []):
+        source = env.get("valueFrom") if isinstance(env, dict) else None
+        ref = source.get("secretKeyRef") if isinstance(source, dict) else None
+        if ref is not None:
+            name = ref.get("name") if isinstance(ref, dict) else None
+            _secret_refused(name, (*path, "env", eindex), report, granted)
+    for eindex, source in enumerate(container.get("envFrom") or []):
+        ref = source.get("secretRef") if isinstance(source, dict) else None
+        if ref is not None:
+            name = ref.get("name") if isinstance(ref, dict) else None
+            _secret_refused(name, (*path, "envFrom", eindex), report, granted)

@@ -113,3 +113,43 @@ def test_import_of_an_invalid_config_stores_nothing(tmp_path):
         call_command("prow_config", "import", "--config", str(bad), stderr=err)
     assert "could not compile run_if_changed regex" in err.getvalue()
     assert ConfigVersion.objects.count() == 0
+
+
+def test_validate_names_the_path_given(tmp_path):
+    bad = tmp_path / "prow" / "config.yaml"
+    bad.parent.mkdir()
+    bad.write_text(BAD)
+    done = run_validate(bad)
+    assert done.returncode == 1
+    (line,) = [x for x in done.stderr.splitlines() if "duplicated presubmit" in x]
+    assert line.startswith("error: config.yaml:5: ")
+    assert line.endswith(f" (at {bad}:5)")
+
+
+@pytest.mark.django_db
+def test_sync_says_which_and_fails_on_bad_files(tmp_path, settings):
+    config, plugins = tmp_path / "config.yaml", tmp_path / "plugins.yaml"
+    config.write_text("periodics: []\n")
+    plugins.write_text("")
+    settings.PROW_CONFIG_PATH, settings.PROW_PLUGIN_CONFIG_PATH = config, plugins
+    out = StringIO()
+    call_command("prow_config", "sync", stdout=out)
+    version = ConfigVersion.objects.get()
+    assert out.getvalue().strip() == f"loaded the config files as version {version.pk}"
+    out = StringIO()
+    call_command("prow_config", "sync", stdout=out)
+    assert (
+        out.getvalue().strip() == f"config files unchanged; active version {version.pk}"
+    )
+
+    config.write_text(BAD)
+    err = StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("prow_config", "sync", stdout=StringIO(), stderr=err)
+    assert raised.value.returncode == 1
+    assert str(raised.value) == (
+        f"config files invalid, not loaded; active version {version.pk}"
+    )
+    (line,) = [x for x in err.getvalue().splitlines() if "duplicated presubmit" in x]
+    assert line.endswith(f" (at {config}:5)")
+    assert ConfigVersion.objects.count() == 1

@@ -155,6 +155,8 @@ def test_rerun_asks_for_login_then_works(page, live_server, activate_config):
     page.click("form[action='/accounts/login/'] button[type=submit]")
 
     page.wait_for_url(f"{live_server.url}/view/{job.name}")
+    # Logged in, Rerun asks first (tests/deck/test_confirm.py checks what).
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Rerun").click()
     page.wait_for_url(lambda url: str(job.name) not in url)
     rerun = ProwJob.objects.exclude(pk=job.pk).get()

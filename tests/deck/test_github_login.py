@@ -92,6 +92,8 @@ def github(fake_github, deployment, settings, monkeypatch):
     """The GitHub double with our OAuth app, and Deck configured for it as
     the deployment above is, at the double's address."""
     fake_github.set_oauth_app(CLIENT_ID, CLIENT_SECRET, callback_url=CALLBACK)
+    # Who may log in is tested in test_github_login_allowed.py.
+    settings.PROW_GITHUB_LOGIN_ANYONE = True
     providers = json.dumps(deployment["providers"]).replace(WEB_URL, fake_github.url)
     settings.SOCIALACCOUNT_PROVIDERS = json.loads(providers)
     # allauth computes these class attributes from the settings once, when

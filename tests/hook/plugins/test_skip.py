@@ -241,3 +241,25 @@ def test_a_github_error_is_retried_and_done_once(post_webhook, github):
     assert writes(github) == skipped("lint", "ci/docs")
     assert states(github)["lint"] == ("success", "Skipped")
     assert states(github)["ci/docs"] == ("success", "Skipped")
+
+
+def test_an_untrusted_authors_own_jobs_cannot_get_a_required_context_skipped(
+    post_webhook, github, activate_config
+):
+    activate_config(
+        config_yaml=CONFIG + f"in_repo_config:\n  enabled:\n    {ORG}/{REPO}: true\n",
+        plugins_yaml=f"plugins:\n  {ORG}/{REPO}: [skip]\n",
+    )
+    # alice is no member: her pull request's own config would make the
+    # required unit context an optional job's.
+    github.set_file(
+        ORG,
+        REPO,
+        ".prow.yaml",
+        "presubmits:\n- name: mine\n  context: unit\n  optional: true\n"
+        "  spec: {containers: [{image: b, command: ['true']}]}\n",
+        ref=HEAD,
+    )
+    statuses(github, unit="failure", lint="failure")
+    deliver(post_webhook, "issue_comment", comment_event("/skip"))
+    assert writes(github) == skipped("lint")

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from prow.config import plugin_sections
 from prow.config.plugins_schema import PluginsConfig
 from prow.config.schema import ProwConfig
+from prow.config.validation import CONFIG_FILE, PLUGINS_FILE, validate
 
 CORE_PLUGIN_KEYS = {f.alias or name for name, f in PluginsConfig.model_fields.items()}
 CONFIG_KEYS = {f.alias or name for name, f in ProwConfig.model_fields.items()}
@@ -34,6 +35,17 @@ def classify(path: Path, text: str) -> str:
         if keys & CONFIG_KEYS:
             return "config"
     return "plugins" if "plugin" in path.name.lower() else "config"
+
+
+def _named(issue, paths: dict) -> str:
+    """The issue as text, also naming the path the file was read from (the
+    path a person typed, or the configured one), as path:line for editors
+    and terminals to jump to."""
+    path = paths.get(issue.file)
+    if not path or str(path) == issue.file:
+        return str(issue)
+    where = f"{path}:{issue.line}" if issue.line else str(path)
+    return f"{issue} (at {where})"
 
 
 class Command(BaseCommand):
@@ -75,7 +87,7 @@ class Command(BaseCommand):
         return getattr(self, f"handle_{action}")(**options)
 
     def _files(self, files, config, plugins) -> tuple[str, str, str]:
-        found = {"config": config, "plugins": plugins}
+        found = self._found = {"config": config, "plugins": plugins}
         for path in files:
             text = self._read(path)
             kind = classify(path, text)
@@ -98,14 +110,16 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {exc.strerror}")
 
     def handle_validate(self, files, config, plugins, strict, **_):
-        from prow.config.validation import validate
-
         config_text, plugins_text, names = self._files(files, config, plugins)
         result = validate(config_text, plugins_text)
+        paths = {
+            CONFIG_FILE: self._found["config"],
+            PLUGINS_FILE: self._found["plugins"],
+        }
         for warning in result.warnings:
-            self.stderr.write(f"warning: {warning}")
+            self.stderr.write(f"warning: {_named(warning, paths)}")
         for error in result.errors:
-            self.stderr.write(f"error: {error}")
+            self.stderr.write(f"error: {_named(error, paths)}")
         failed = result.errors or (strict and result.warnings)
         if failed:
             raise CommandError(
@@ -143,7 +157,7 @@ class Command(BaseCommand):
 
     def handle_sync(self, **_):
         from prow.config.active import active_config
-        from prow.config.services import config_sync_files
+        from prow.config.services import config_sync_files, read_config_files
 
         version = config_sync_files(
             config_path=settings.PROW_CONFIG_PATH,
@@ -151,11 +165,28 @@ class Command(BaseCommand):
         )
         if version:
             self.stdout.write(f"loaded the config files as version {version.pk}")
-        else:
-            current = active_config().version_id
-            self.stdout.write(
-                f"config files unchanged or invalid; active version {current}"
+            return
+        current = active_config().version_id
+        paths = {
+            CONFIG_FILE: settings.PROW_CONFIG_PATH,
+            PLUGINS_FILE: settings.PROW_PLUGIN_CONFIG_PATH,
+        }
+        try:
+            texts = read_config_files(*paths.values())
+        except OSError as exc:
+            raise CommandError(
+                f"config files unreadable ({exc}); active version {current}",
+                returncode=1,
             )
+        result = validate(*texts)
+        if not result.ok:
+            for error in result.errors:
+                self.stderr.write(f"error: {_named(error, paths)}")
+            raise CommandError(
+                f"config files invalid, not loaded; active version {current}",
+                returncode=1,
+            )
+        self.stdout.write(f"config files unchanged; active version {current}")
 
     def handle_export(self, config, plugins, **_):
         from prow.config.models import ConfigVersion
