@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.db import connection
 
 from prow.celery import app
@@ -238,3 +239,16 @@ def test_a_secondary_limit_seen_by_one_worker_pauses_the_other(tmp_path):
     # The pause was seen by one worker and honoured by the other.
     assert any("paused for" in text for text in worker_logs)
     assert any("credential paused" in text for text in worker_logs)
+
+
+@pytest.mark.django_db
+def test_deck_shows_a_paused_credential_and_until_when(client):
+    assert "are paused until" not in client.get("/").content.decode()
+    pause.pause("deck-test-credential", 30, "secondary rate limit")
+    try:
+        (paused,) = pause.paused_credentials()
+        html = client.get("/").content.decode()
+    finally:
+        cache.delete_many([pause.INDEX, pause._until_key("deck-test-credential")])
+    assert "GitHub asked us to slow down (secondary rate limit)" in html
+    assert f"paused until {paused['until']} UTC" in html
