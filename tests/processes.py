@@ -1,6 +1,7 @@
 """Starting the project's real processes (web, worker, beat) from tests."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -9,6 +10,8 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+
+import redis
 
 from tests.conftest import ROOT
 
@@ -86,3 +89,38 @@ def read_log(log_path) -> str:
         return log_path.read_text(errors="replace")[-4000:]
     except OSError:
         return ""
+
+
+@contextmanager
+def own_redis(data_dir=None):
+    """A redis-server of the test's own on a free port, which the test may
+    stop and start again: yields (url, start, stop). With data_dir, it keeps
+    an append-only file there, so what was queued survives a restart."""
+    if not shutil.which("redis-server"):
+        raise AssertionError("redis-server is needed for this test")
+    port = free_port()
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    if data_dir is None:
+        args += ["--appendonly", "no"]
+    else:
+        args += ["--appendonly", "yes", "--dir", str(data_dir)]
+    state = {"process": None}
+
+    def start():
+        state["process"] = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until(
+            lambda: redis.Redis(port=port).ping(), timeout=10, what="redis to start"
+        )
+
+    def stop():
+        state["process"].terminate()
+        state["process"].wait(timeout=10)
+
+    start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0", start, stop
+    finally:
+        if state["process"].poll() is None:
+            stop()

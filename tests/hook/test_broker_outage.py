@@ -2,13 +2,10 @@
 under a worker handling a stream of webhooks, and the same worker process
 goes on consuming by itself, with every delivery's effect exactly once."""
 
-import shutil
-import subprocess
 import time
 import uuid
 
 import pytest
-import redis
 
 from hook.models import WebhookDelivery
 from hook.services import deliveries_sweep
@@ -23,7 +20,7 @@ from tests.hook.test_resilience import (
     worker_args,
     worker_env,
 )
-from tests.processes import free_port, read_log, running, wait_until
+from tests.processes import own_redis, read_log, running, wait_until
 from tests.webhooks import EXTRA
 
 Status = WebhookDelivery.Status
@@ -36,31 +33,10 @@ BURST = 40
 def persistent_redis(tmp_path):
     """A Redis of this test's own, append-only like the deployed one, so
     what was queued survives its restart."""
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is needed for this test (make test installs it)")
-    port = free_port()
     data = tmp_path / "redis"
     data.mkdir()
-    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    args += ["--save", "", "--appendonly", "yes", "--dir", str(data)]
-    state = {"process": None}
-
-    def start():
-        state["process"] = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_until(
-            lambda: redis.Redis(port=port).ping(), timeout=10, what="redis to start"
-        )
-
-    def stop():
-        state["process"].terminate()
-        state["process"].wait(timeout=10)
-
-    start()
-    yield f"redis://127.0.0.1:{port}/0", start, stop
-    if state["process"].poll() is None:
-        stop()
+    with own_redis(data) as server:
+        yield server
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,9 +2,7 @@
 webhooks arrive, and a worker killed with SIGKILL in the middle of a burst."""
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 import uuid
 
@@ -19,7 +17,7 @@ from tests.conftest import reset_celery_connections
 from tests.hook.recording_plugins import create_table, effects
 from tests.processes import (
     VENV_BIN,
-    free_port,
+    own_redis,
     project_env,
     read_log,
     running,
@@ -78,31 +76,10 @@ def assert_each_handled_exactly_once(guids):
 
 
 @pytest.fixture
-def private_redis(tmp_path):
+def private_redis():
     """A Redis server of this test's own, so the test can stop the broker."""
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is needed for this test (make test installs it)")
-    port = free_port()
-    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    args += ["--appendonly", "no"]
-    state = {"process": None}
-
-    def start():
-        state["process"] = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_until(
-            lambda: redis.Redis(port=port).ping(), timeout=10, what="redis to start"
-        )
-
-    def stop():
-        state["process"].terminate()
-        state["process"].wait(timeout=10)
-
-    start()
-    yield f"redis://127.0.0.1:{port}/0", start, stop
-    if state["process"].poll() is None:
-        stop()
+    with own_redis() as server:
+        yield server
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from hook import services
 from hook.models import WebhookDelivery
 from hook.plugins import images
-from tests.hook.plugins.conftest import ORG, REPO
+from tests.hook.plugins.names import ORG, REPO
 from tests.hook.plugins.service_double import ServiceDouble
 from tests.webhooks import fixture_payload
 

@@ -4,9 +4,9 @@ import pytest
 
 from hook.models import WebhookDelivery
 from hook.services import delivery_dispatch
+from tests.hook.plugins.community import fun_service
+from tests.hook.plugins.names import ORG, REPO
 from tests.webhooks import fixture_payload
-
-ORG, REPO = "Codertocat", "Hello-World"
 
 
 @pytest.fixture
@@ -30,3 +30,11 @@ def comment_on_issue(post_webhook, fake_github, clean_broker):
         return delivery
 
     return deliver
+
+
+@pytest.fixture
+def service(monkeypatch):
+    """The outside services the image and joke plugins call, played by a
+    local HTTP double."""
+    with fun_service(monkeypatch) as double:
+        yield double

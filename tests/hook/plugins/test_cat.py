@@ -14,7 +14,6 @@ from tests.hook.plugins.community import (
     bodies,
     comment_payload,
     deliver,
-    fun_service,
     handle_again,
     writes,
 )
@@ -30,12 +29,6 @@ pytestmark = pytest.mark.django_db
 
 COMMENTS = f"/repos/{ORG}/{REPO}/issues/1/comments"
 KEY = "s3cret-cat-key"
-
-
-@pytest.fixture
-def service(monkeypatch):
-    with fun_service(monkeypatch) as double:
-        yield double
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from tests.hook.plugins.community import (
     bodies,
     comment_payload,
     deliver,
-    fun_service,
     handle_again,
     writes,
 )
@@ -27,12 +26,6 @@ pytestmark = pytest.mark.django_db
 
 COMMENTS = f"/repos/{ORG}/{REPO}/issues/1/comments"
 DOWN = "@alice: https://random.dog appears to be down"
-
-
-@pytest.fixture
-def service(monkeypatch):
-    with fun_service(monkeypatch) as double:
-        yield double
 
 
 @pytest.fixture

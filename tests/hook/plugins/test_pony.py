@@ -10,7 +10,6 @@ from tests.hook.plugins.community import (
     bodies,
     comment_payload,
     deliver,
-    fun_service,
     handle_again,
     writes,
 )
@@ -27,12 +26,6 @@ pytestmark = pytest.mark.django_db
 COMMENTS = f"/repos/{ORG}/{REPO}/issues/1/comments"
 NOT_FOUND = "@alice: Couldn't find a pony matching given tag(s)."
 DOWN = "@alice: https://theponyapi.com appears to be down"
-
-
-@pytest.fixture
-def service(monkeypatch):
-    with fun_service(monkeypatch) as double:
-        yield double
 
 
 def pony_answer(service, name: str = "pony"):

@@ -11,7 +11,6 @@ from tests.hook.plugins.community import (
     bodies,
     comment_payload,
     deliver,
-    fun_service,
     handle_again,
     writes,
 )
@@ -22,12 +21,6 @@ pytestmark = pytest.mark.django_db
 
 JOKE = "What do you get when you cross a joke with a rhetorical question?"
 COMMENTS = f"/repos/{ORG}/{REPO}/issues/1/comments"
-
-
-@pytest.fixture
-def service(monkeypatch):
-    with fun_service(monkeypatch) as double:
-        yield double
 
 
 @pytest.fixture(autouse=True)

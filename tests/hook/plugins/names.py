@@ -1,0 +1,3 @@
+"""The repository the plugin tests act in (the webhook fixtures' own)."""
+
+ORG, REPO = "Codertocat", "Hello-World"
