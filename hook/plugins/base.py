@@ -273,10 +273,16 @@ class PluginContext:
             for c in self.bot_comments(comment.number)
         )
 
-    def prune_comments(self, number: int, matches: Callable[[str], bool]) -> int:
-        """Delete the bot's comments whose body matches; returns how many."""
+    def prune_comments(
+        self,
+        number: int,
+        matches: Callable[[str], bool],
+        comments: list[Comment] | None = None,
+    ) -> int:
+        """Delete the bot's comments whose body matches; returns how many.
+        comments: the bot's comments when the caller has read them already."""
         gone = 0
-        for c in self.bot_comments(number):
+        for c in self.bot_comments(number) if comments is None else comments:
             if matches(c.body):
                 self.github.delete_comment(self.org, self.repo, c.id)
                 gone += 1

@@ -233,7 +233,7 @@ def _add(request: _Request) -> None:
         # A retried delivery finds its note already there.
         if _last_tree_hash(comments) != tree:
             ctx.comment(number, TREE_HASH_NOTE.format(tree))
-    _prune(ctx, comments, lambda body: REMOVED_NOTE in body)
+    ctx.prune_comments(number, lambda body: REMOVED_NOTE in body, comments)
 
 
 def _remove(request: _Request) -> None:
@@ -241,8 +241,7 @@ def _remove(request: _Request) -> None:
     ctx.remove_labels(number, LABEL)
     if config.store_tree_hash:
         _request_reviews(ctx, number, request.comment.assignees)
-        comments = ctx.bot_comments(number)
-        _prune(ctx, comments, lambda body: TREE_HASH_RE.search(body) is not None)
+        ctx.prune_comments(number, lambda body: TREE_HASH_RE.search(body) is not None)
 
 
 def _request_reviews(ctx: PluginContext, number: int, logins) -> None:
@@ -272,12 +271,6 @@ def _last_tree_hash(comments: list[Comment]) -> str:
         if found and comment.updated_at == comment.created_at:
             return found.group(1)
     return ""
-
-
-def _prune(ctx: PluginContext, comments: list[Comment], matches) -> None:
-    for comment in comments:
-        if matches(comment.body):
-            ctx.github.delete_comment(ctx.org, ctx.repo, comment.id)
 
 
 # Pushes -------------------------------------------------------------------------
