@@ -79,7 +79,18 @@ class ConfigVersionAdmin(admin.ModelAdmin):
         active = active_config()
         if request.method == "POST":
             form = ConfigEditForm(request.POST)
-            if form.is_valid():
+            if "_validate" in request.POST:
+                # The same checks as saving (the form runs them), and nothing
+                # more: no version row, no reconcile.
+                if form.is_valid():
+                    self.message_user(
+                        request,
+                        "Both files are valid. Nothing was saved.",
+                        messages.SUCCESS,
+                    )
+                    for warning in form.warnings:
+                        self.message_user(request, warning, messages.WARNING)
+            elif form.is_valid():
                 try:
                     version = config_version_create(
                         config_yaml=form.cleaned_data["config_yaml"],
@@ -114,6 +125,7 @@ class ConfigVersionAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": "Edit the Prow configuration",
             "form": form,
+            "validate_only": "_validate" in request.POST,
             "active_version": active.version_id,
         }
         return TemplateResponse(request, "admin/config/edit.html", context)

@@ -74,11 +74,7 @@ def parse(text: str) -> Parsed:
         _walk(node, (), lines, duplicates)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        reason = exc.problem or str(exc)
-        if exc.context:
-            reason = f"{reason} ({exc.context})"
+        line, reason = _syntax_problem(exc, text)
         raise YAMLSyntaxError(line, f"invalid YAML: {reason}") from exc
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -102,6 +98,63 @@ def parse(text: str) -> Parsed:
             f"the top level must be a mapping of keys, not a {type(data).__name__}",
         )
     return Parsed(data, lines, duplicates)
+
+
+# Contexts in which PyYAML gives up wherever the text stops making sense,
+# often lines after the bracket, quote or key that was left open; the line
+# to edit is where that opened (the context mark).
+_OPENED = {
+    "while parsing a flow sequence": "'[' opened here is not closed",
+    "while parsing a flow mapping": "'{' opened here is not closed",
+    "while scanning a quoted scalar": "the quote opened here is not closed",
+    "while scanning a simple key": "this key has no ':' after it",
+}
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
+    """(line, reason) of a YAML syntax error, the line being the one to edit."""
+    problem = exc.problem or str(exc)
+    opened = _OPENED.get(exc.context or "")
+    start = exc.context_mark
+    if exc.context == "while parsing a flow node" and exc.problem_mark is not None:
+        # A node missing inside brackets ("[1," then nothing fitting) is
+        # named at the node; the bracket left open is the likelier fix.
+        start = _open_bracket(text, exc.problem_mark.index)
+        if start is not None:
+            opened = f"'{text[start.index]}' opened here is not closed"
+    if opened and start is not None:
+        line = start.line + 1
+        if opened.startswith("the quote"):
+            opened = opened.replace("the quote", f"the quote ({text[start.index]})")
+        gave_up = exc.problem_mark.line + 1 if exc.problem_mark else line
+        if gave_up == line:
+            return line, f"{opened} ({problem})"
+        return line, f"{opened} (the parser gave up at line {gave_up}: {problem})"
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    if exc.context:
+        problem = f"{problem} ({exc.context})"
+    return line, problem
+
+
+def _open_bracket(text: str, before: int):
+    """The mark of the innermost '[' or '{' still open at index before."""
+    stack = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.index >= before:
+                break
+            if isinstance(
+                token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken
+            ):
+                stack.append(token.start_mark)
+            elif stack and isinstance(
+                token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken
+            ):
+                stack.pop()
+    except yaml.YAMLError:
+        pass
+    return stack[-1] if stack else None
 
 
 def _children(node) -> list:

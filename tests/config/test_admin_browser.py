@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from prow.config.models import ConfigVersion
 from prow.config.services import config_version_create
+from tests.config.test_admin_editor_browser import fill_editor
 from tests.deck.test_browser import chromium, page, shot  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +27,7 @@ def test_admin_edit_diffs_only_the_changed_line(page, live_server):  # noqa: F81
     page.click("input[type=submit]")
     page.wait_for_url("**/configversion/add/")
 
-    page.fill("#id_config_yaml", CONFIG.replace("1h", "2h"))
+    fill_editor(page, "config_yaml", CONFIG.replace("1h", "2h"))
     page.fill("#id_comment", "slower")
     page.get_by_role("button", name="Validate and save").click()
     page.wait_for_url(lambda url: "/add/" not in url)

@@ -349,9 +349,9 @@ CASES = [
           - name: unit
             spec: {containers: [{image: a}]
         """,
-        5,
+        4,
         "(top level)",
-        "invalid YAML",
+        "invalid YAML: '{' opened here is not closed",
         id="yaml-syntax",
     ),
     pytest.param(
