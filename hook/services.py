@@ -42,6 +42,7 @@ from prow.config.startup import config_missing
 from prow.errors import OutsideError, TransientError
 from prow.github.client import GitHubError, github_client
 from prow.tasks import task_named
+from prow.wakeups import wake_tide_for_event
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +184,7 @@ def delivery_dispatch(delivery_id: int) -> None:
     log = logging.LoggerAdapter(logger, {"guid": delivery.guid})
     active = active_config()
     event = typed_event(delivery.event, delivery.guid, delivery.payload)
+    wake_tide_for_event(active.config, delivery.event, delivery.payload)
     comment = generic_comment(event)
     work = _work(delivery, event, comment, active)
     if work:

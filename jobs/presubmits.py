@@ -86,6 +86,7 @@ def presubmits_start(
     jobs: list[Presubmit],
     base_sha: str = "",
     retest: bool = False,
+    extra_labels: dict[str, str] | None = None,
 ) -> list[ProwJob]:
     """Create a ProwJob for each job on the pulls, once per event guid: a
     redelivered webhook finds the jobs it made and makes none.
@@ -121,6 +122,7 @@ def presubmits_start(
         }
         if retest:
             labels[RETEST_LABEL] = "true"
+        labels.update(extra_labels or {})
         fields = presubmit_fields(job, refs, config)
         if batch:
             fields["type"] = ProwJobType.BATCH

@@ -30,8 +30,10 @@ from jobs.models import (
     ProwJobType,
 )
 from prow import metrics
+from prow.config.active import active_config
 from prow.config.schema import JobBase, Periodic, Postsubmit, Presubmit, ProwConfig
 from prow.tasks import enqueue
+from prow.wakeups import wake_tide
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +233,8 @@ def prowjob_transition(
             metrics.prowjob_completed(
                 job.type, to, job.start_time, updates["completion_time"]
             )
+            if job.type in (ProwJobType.PRESUBMIT, ProwJobType.BATCH):
+                wake_tide(active_config().config, job.org, job.repo)
     return bool(changed)
 
 

@@ -45,6 +45,7 @@ PERIODIC_TASKS = (
     "jobs.tasks.reconcile_missed_configs",
     "hook.tasks.sweep_deliveries",
     "hook.tasks.prune_deliveries",
+    "tide.tasks.tick",
 )
 app.conf.task_routes = {
     **{task: {"queue": Queue.PERIODIC} for task in PERIODIC_TASKS},
@@ -95,6 +96,11 @@ def setup_periodic_tasks(sender, **kwargs):
             300,
             "hook.tasks.prune_deliveries",
             "hook: delete old handled deliveries (hourly)",
+        ),
+        (
+            settings.PROW_TIDE_TICK_SECONDS,
+            "tide.tasks.tick",
+            "tide: sync the merge pools (per tide.sync_period)",
         ),
     ]
     for seconds, task, name in schedule:

@@ -115,6 +115,39 @@ GITHUB_RATE_REMAINING = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+TIDE_SYNC_SECONDS = Histogram(
+    "prow_tide_sync_seconds",
+    "Time one Tide sync took, reading GitHub and acting on its pools.",
+    ["scope"],
+    buckets=SECONDS,
+)
+TIDE_GRAPHQL = Counter(
+    "prow_tide_graphql_requests",
+    "GraphQL requests Tide sent to read GitHub, by kind of read.",
+    ["read"],
+)
+TIDE_GRAPHQL_COST = Counter(
+    "prow_tide_graphql_cost",
+    "Rate-limit points GitHub charged for Tide's reads.",
+    ["read"],
+)
+TIDE_MERGES = Counter(
+    "prow_tide_merges",
+    "Pull requests Tide merged, by repository.",
+    ["org", "repo"],
+)
+TIDE_ACTIONS = Counter(
+    "prow_tide_actions",
+    "Actions Tide decided on, by action.",
+    ["action"],
+)
+TIDE_POOL_PULLS = Gauge(
+    "prow_tide_pool_pull_requests",
+    "Pull requests in each Tide pool by state, as of its last sync.",
+    ["org", "repo", "branch", "state"],
+    multiprocess_mode="mostrecent",
+)
+
 DELIVERY_TASKS = {"hook.tasks.handle_delivery", "hook.tasks.handle_deliveries"}
 PLANK_TASKS = {"jobs.tasks.sync_prowjob", "jobs.tasks.sync_prowjobs"}
 
@@ -183,6 +216,28 @@ def github_cached() -> None:
 
 def github_failed() -> None:
     GITHUB_REQUESTS.labels(outcome="error").inc()
+
+
+def tide_read(requests: int, cost: int, *, full: bool) -> None:
+    read = "full" if full else "incremental"
+    TIDE_GRAPHQL.labels(read=read).inc(requests)
+    TIDE_GRAPHQL_COST.labels(read=read).inc(cost)
+
+
+def tide_synced(seconds: float, *, full: bool) -> None:
+    TIDE_SYNC_SECONDS.labels(scope="all" if full else "repo").observe(seconds)
+
+
+def tide_merged(org: str, repo: str) -> None:
+    TIDE_MERGES.labels(org=org, repo=repo).inc()
+
+
+def tide_pool(org: str, repo: str, branch: str, action: str, sizes: dict) -> None:
+    TIDE_ACTIONS.labels(action=action).inc()
+    for state, count in sizes.items():
+        TIDE_POOL_PULLS.labels(org=org, repo=repo, branch=branch, state=state).set(
+            count
+        )
 
 
 _started: dict[str, float] = {}

@@ -470,6 +470,27 @@ PROW_PLANK_RESYNC_SECONDS = env_float("PROW_PLANK_RESYNC_SECONDS", 30.0)
 # for ticks about this far apart (horologium.tick_interval in the config).
 PROW_HOROLOGIUM_TICK_SECONDS = env_float("PROW_HOROLOGIUM_TICK_SECONDS", 60.0)
 
+# Tide: how often beat asks whether a sync is due (tide.sync_period in the
+# config decides whether it is), how often the whole scope is read again
+# (between, only what GitHub says changed is read), and how long a pool's
+# event-driven sync waits for more events before it runs.
+PROW_TIDE_TICK_SECONDS = env_float("PROW_TIDE_TICK_SECONDS", 10.0)
+PROW_TIDE_FULL_SYNC_SECONDS = env_float("PROW_TIDE_FULL_SYNC_SECONDS", 600.0)
+PROW_TIDE_DEBOUNCE_SECONDS = env_float("PROW_TIDE_DEBOUNCE_SECONDS", 1.0)
+# A merge GitHub refuses because the base branch just moved is asked again
+# after this, doubling; pull requests of a batch are merged this far apart
+# so GitHub can settle the previous merge.
+PROW_TIDE_MERGE_RETRY_SECONDS = env_float("PROW_TIDE_MERGE_RETRY_SECONDS", 4.0)
+PROW_TIDE_BATCH_MERGE_PAUSE_SECONDS = env_float(
+    "PROW_TIDE_BATCH_MERGE_PAUSE_SECONDS", 1.0
+)
+# `tide` statuses one sync may write; the rest follow in the next syncs.
+# GitHub writes are spaced (PROW_GITHUB_WRITE_SPACING_SECONDS), so this
+# bounds how long a sync takes on a first run over many pull requests.
+PROW_TIDE_STATUS_WRITES_PER_SYNC = env_int("PROW_TIDE_STATUS_WRITES_PER_SYNC", 60)
+# A sync may merge many pull requests, each a spaced GitHub write.
+PROW_TIDE_TASK_TIME_LIMIT = env_int("PROW_TIDE_TASK_TIME_LIMIT", 900)
+
 # A worker answers Prometheus on this port (0: not at all); web answers at
 # /metrics.
 PROW_METRICS_PORT = env_int("PROW_METRICS_PORT", 0)

@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from urllib.parse import (
@@ -83,6 +84,7 @@ _PULL_DETAIL_FIELDS = (
     "deletions",
     "changed_files",
 )
+GRAPHQL_PATHS = frozenset({"/graphql", "/api/graphql"})
 # Qualifiers a merge bot sends that cannot change the fake's results.
 IGNORED_SEARCH_QUALIFIERS = frozenset({"archived", "in", "sort", "fork"})
 # Repeated qualifiers of these kinds widen the search instead of narrowing it.
@@ -224,6 +226,19 @@ class Status:
 
 
 @dataclass
+class CheckRun:
+    """A check run on a commit; runs of one app on one commit form its
+    check suite, where a later run of the same name replaces an earlier."""
+
+    id: int
+    sha: str
+    name: str
+    status: str  # queued, in_progress, completed
+    conclusion: str | None  # success, failure, neutral, skipped, ...
+    app: str
+
+
+@dataclass
 class IssueEvent:
     """One event of an issue's timeline (labeled, unlabeled)."""
 
@@ -274,6 +289,8 @@ class Pull(Issue):
     requested_reviewers: list[str] = field(default_factory=list)
     requested_teams: list[str] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
+    # GitHub holds it back (branch protection or rulesets): BLOCKED.
+    blocked: bool = False
 
 
 @dataclass
@@ -305,6 +322,9 @@ class Repo:
     private: bool
     branches: dict[str, str] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)
+    # protected branch -> the status contexts its protection requires
+    required_contexts: dict[str, list[str]] = field(default_factory=dict)
+    check_runs: list[CheckRun] = field(default_factory=list)
     collaborators: dict[str, str] = field(default_factory=dict)
     # Keyed by lower-cased name because GitHub label names are case-insensitive.
     labels: dict[str, Label] = field(default_factory=dict)
@@ -487,6 +507,11 @@ class FakeGitHub(FakeServer):
         self.oauth_approves = True
         # Projects (v2) and faults of the GraphQL API (tests/fakes/github_graphql.py).
         self.graphql = github_graphql.GraphQLState()
+        # GraphQL has a points budget of its own, as on GitHub: a request
+        # costs what its connections could return (github_graphql.cost_of)
+        # and takes nothing from the REST counter.
+        self.graphql_requests = 0
+        self.graphql_cost = 0
 
     # ------------------------------------------------------------------- seeding
 
@@ -533,6 +558,17 @@ class FakeGitHub(FakeServer):
             state.branches[name] = sha
             if protected:
                 state.protected.add(name)
+
+    def protect_branch(
+        self, org: str, repo: str, branch: str, contexts: Iterable[str] = ()
+    ) -> None:
+        """Protect branch, requiring contexts to pass before a merge, as
+        GraphQL's branchProtectionRule and REST's required_status_checks
+        report."""
+        with self._lock:
+            state = self._seeded_repo(org, repo)
+            state.protected.add(branch)
+            state.required_contexts[branch] = list(contexts)
 
     def set_app(
         self,
@@ -792,6 +828,26 @@ class FakeGitHub(FakeServer):
             creator = creator or self.authenticated_user
             return self._new_status(self._seeded_repo(org, repo), sha, fields, creator)
 
+    def add_check_run(
+        self,
+        org: str,
+        repo: str,
+        sha: str,
+        name: str,
+        status: str = "completed",
+        conclusion: str | None = "success",
+        app: str = "fake-ci",
+    ) -> CheckRun:
+        """A check run of app on commit sha, served by GraphQL's
+        checkSuites/checkRuns of that commit."""
+        with self._lock:
+            state = self._seeded_repo(org, repo)
+            if status != "completed":
+                conclusion = None
+            run = CheckRun(next(self._ids), sha, name, status, conclusion, app)
+            state.check_runs.append(run)
+            return run
+
     def add_project_v2(
         self,
         org: str,
@@ -968,6 +1024,7 @@ class FakeGitHub(FakeServer):
         """Refill the counter; it floors at zero and never blocks on its own."""
         with self._lock:
             self.rate_limit_remaining = self._rate_limit
+            self.graphql_remaining = self._rate_limit
             self._rate_reset = int(time.time()) + 3600
 
     # ------------------------------------------------------------- request cycle
@@ -1171,15 +1228,17 @@ class FakeGitHub(FakeServer):
             if _etag_matches(request.headers.get("if-none-match"), etag):
                 # A 304 costs nothing against the rate limit, as on GitHub.
                 reply = Reply(304, headers={"ETag": etag})
+        is_graphql = request.path in GRAPHQL_PATHS and request.method == "POST"
         counted = request.path != "/rate_limit" and not _is_oauth_web(request)
-        if reply.status != 304 and counted:
+        if reply.status != 304 and counted and not is_graphql:
             self.rate_limit_remaining = max(0, self.rate_limit_remaining - 1)
-        used = self._rate_limit - self.rate_limit_remaining
+        remaining = self.graphql_remaining if is_graphql else self.rate_limit_remaining
         for name, value in (
             ("Limit", self._rate_limit),
-            ("Remaining", self.rate_limit_remaining),
+            ("Remaining", remaining),
             ("Reset", self._rate_reset),
-            ("Used", used),
+            ("Used", self._rate_limit - remaining),
+            ("Resource", "graphql" if is_graphql else "core"),
         ):
             # Injected faults may already carry their own rate limit headers.
             reply.headers.setdefault(f"X-RateLimit-{name}", str(value))
@@ -1687,7 +1746,12 @@ class FakeGitHub(FakeServer):
             "used": self._rate_limit - self.rate_limit_remaining,
         }
         search = {"limit": 30, "remaining": 30, "reset": self._rate_reset, "used": 0}
-        resources = {"core": core, "search": search, "graphql": core}
+        graphql = {
+            **core,
+            "remaining": self.graphql_remaining,
+            "used": self._rate_limit - self.graphql_remaining,
+        }
+        resources = {"core": core, "search": search, "graphql": graphql}
         return {"resources": resources, "rate": core}
 
     # ================================================= handlers: orgs and teams
@@ -1744,6 +1808,26 @@ class FakeGitHub(FakeServer):
     @route("GET", "/repos/{org}/{repo}/branches")
     def _list_branches(self, req: Req, repo: Repo) -> Any:
         return self._page(req, sorted(repo.branches), partial(self._branch_json, repo))
+
+    # Before the branch itself, whose {branch:path} would take this path too.
+    @route(
+        "GET",
+        "/repos/{org}/{repo}/branches/{branch:path}/protection/required_status_checks",
+    )
+    def _get_required_status_checks(self, req: Req, repo: Repo, branch: str) -> Any:
+        if branch not in repo.branches:
+            raise ApiError(404, "Branch not found")
+        if branch not in repo.protected:
+            raise ApiError(404, "Branch not protected")
+        contexts = repo.required_contexts.get(branch, [])
+        url = self._repo_api(repo, "branches", quote(branch, safe=""), "protection")
+        return {
+            "url": f"{url}/required_status_checks",
+            "strict": False,
+            "contexts": contexts,
+            "checks": [{"context": name, "app_id": None} for name in contexts],
+            "contexts_url": f"{url}/required_status_checks/contexts",
+        }
 
     @route("GET", "/repos/{org}/{repo}/branches/{branch:path}")
     def _get_branch(self, req: Req, repo: Repo, branch: str) -> Any:
@@ -2394,12 +2478,15 @@ class FakeGitHub(FakeServer):
         for _, key, _ in terms:
             if key not in _SEARCH_MATCHERS and key not in IGNORED_SEARCH_QUALIFIERS:
                 raise ApiError(422, f"Unsupported search qualifier {key!r}")
-        found = [
-            (repo, issue)
-            for repo in self._repos.values()
-            for issue in repo.issues.values()
-            if _search_matches(repo, issue, terms)
-        ]
+        try:
+            found = [
+                (repo, issue)
+                for repo in self._repos.values()
+                for issue in repo.issues.values()
+                if _search_matches(repo, issue, terms)
+            ]
+        except ValueError:  # a date qualifier that is no date
+            raise _validation_error("Search", "q", "invalid")
         by_update = req.query.get("sort") == "updated"
         found.sort(
             key=lambda hit: (hit[1].updated_at if by_update else "", hit[1].id),
@@ -2552,13 +2639,14 @@ def _combined_state(latest: list[Status]) -> str:
 
 # -------------------------------------------------------------------------- search
 
-_SEARCH_TERM = re.compile(r'(-?)(\w+):("[^"]*"|\S+)|("[^"]*"|\S+)')
+# A qualifier's value may join quoted parts with commas (label:"a","b").
+_SEARCH_TERM = re.compile(r'(-?)(\w+):((?:"[^"]*"|[^\s"])+)|("[^"]*"|\S+)')
 
 
 def _parse_search(query: str) -> list[tuple[bool, str, str]]:
     """Split a query into (negated, qualifier, value); free text has no qualifier."""
     return [
-        (bool(negated), key.lower(), (value if key else text).strip('"'))
+        (bool(negated), key.lower(), value.replace('"', "") if key else text.strip('"'))
         for negated, key, value, text in _SEARCH_TERM.findall(query)
     ]
 
@@ -2618,6 +2706,77 @@ def _has_label(issue: Issue, value: str) -> bool:
     return any(name.strip().lower() in present for name in value.split(","))
 
 
+def _timestamp(value: str) -> float:
+    """Seconds since the epoch of a search date: a day, or a moment in ISO
+    8601 (UTC when no offset is given)."""
+    text = value.strip()
+    if len(text) == 10:
+        text += "T00:00:00"
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _match_date(stamp: str | None, value: str) -> bool:
+    """GitHub's date qualifier forms: >=, >, <=, <, a..b (either side may
+    be *) and a bare day or moment; a bare day means all of that day."""
+    if not stamp:
+        return False
+    at = _timestamp(stamp)
+    for operator, compare in (
+        (">=", float.__ge__),
+        ("<=", float.__le__),
+        (">", float.__gt__),
+        ("<", float.__lt__),
+    ):
+        if value.startswith(operator):
+            return compare(at, _timestamp(value[len(operator) :]))
+    low, dots, high = value.partition("..")
+    if not dots:
+        high = value
+    after = low == "*" or at >= _timestamp(low)
+    if high == "*":
+        before = True
+    elif len(high.strip()) == 10:  # a bare day runs to its end
+        before = at < _timestamp(high) + 86400
+    else:
+        before = at <= _timestamp(high)
+    return after and before
+
+
+def _review_states(issue: Issue) -> set[str]:
+    """The latest review state of each reviewer; comments decide nothing."""
+    latest: dict[str, str] = {}
+    for review in _pull_attr(issue, "reviews") or []:
+        if review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[review.author] = review.state
+    return set(latest.values())
+
+
+def review_decision(issue: Issue) -> str | None:
+    """CHANGES_REQUESTED when a reviewer's latest review asks for changes,
+    APPROVED when one approves and none asks, else None (the double
+    requires no reviews)."""
+    states = _review_states(issue)
+    if "CHANGES_REQUESTED" in states:
+        return "CHANGES_REQUESTED"
+    return "APPROVED" if "APPROVED" in states else None
+
+
+def _match_review(repo: Repo, issue: Issue, value: str) -> bool:
+    if not isinstance(issue, Pull):
+        return False
+    decision = review_decision(issue)
+    checks = {
+        "approved": decision == "APPROVED",
+        "changes_requested": decision == "CHANGES_REQUESTED",
+        "none": not issue.reviews,
+        "required": decision is None,
+    }
+    return checks.get(value.lower(), False)
+
+
 def _pull_attr(issue: Issue, attr: str) -> Any:
     return getattr(issue, attr) if isinstance(issue, Pull) else None
 
@@ -2638,4 +2797,9 @@ _SEARCH_MATCHERS: dict[str, Callable[[Repo, Issue, str], bool]] = {
     "base": lambda repo, issue, v: _pull_attr(issue, "base_ref") == v,
     "head": lambda repo, issue, v: _pull_attr(issue, "head_ref") == v,
     "draft": lambda repo, issue, v: _pull_attr(issue, "draft") == (v == "true"),
+    "updated": lambda repo, issue, v: _match_date(issue.updated_at, v),
+    "created": lambda repo, issue, v: _match_date(issue.created_at, v),
+    "closed": lambda repo, issue, v: _match_date(issue.closed_at, v),
+    "merged": lambda repo, issue, v: _match_date(_pull_attr(issue, "merged_at"), v),
+    "review": _match_review,
 }

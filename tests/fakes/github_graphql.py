@@ -12,20 +12,31 @@ without a resolver reads its parent's dict, so whatever the double does not
 model answers null; objects are dicts carrying `__typename`, which is how
 unions and interfaces find their type. Resolvers run under the double's lock
 with the FakeGitHub as `fake`, and read and write its state. More of the API
-(Tide's `search`) is served by registering more of them::
+is served by registering more of them::
 
-    @resolver("Query", "search")
-    def _search(fake, parent, args, info): ...
+    @resolver("Repository", "issues")
+    def _issues(fake, parent, args, info): ...
 
 Projects (v2) are modelled: boards with a single-select "Status" field, and
 their items (issues and pull requests). Seed them with the double's
 add_project_v2 / add_project_v2_item.
+
+Tide's reads are modelled too: `search(type: ISSUE)` with the REST search's
+qualifiers (a stable order, by repository and number, so pages do not
+shift; over 256 characters refused as GitHub does), pull requests with
+their labels, milestone, review decision, merge state and head commit
+(statuses, check suites and runs, statusCheckRollup), `Repository.ref` with
+its branchProtectionRule (the double's protect_branch), and `rateLimit`.
+Each executed request costs GitHub's points (cost_of), counted in
+fake.graphql_requests / graphql_cost and taken from fake.graphql_remaining,
+a budget apart from the REST one.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -42,7 +53,15 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.language import OperationDefinitionNode
+from graphql.language import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from graphql.utilities import get_operation_ast, value_from_ast_untyped
 
 from tests.fakes import github as rest
 
@@ -50,6 +69,9 @@ SCHEMA_PATH = Path(__file__).with_name("github_schema.graphql")
 # GitHub's limit on `first` / `last` of any connection.
 MAX_PAGE = 100
 STATUS_FIELD = "Status"
+# GitHub's search is refused past this many characters.
+MAX_SEARCH_LENGTH = 256
+MERGEABLE = {True: "MERGEABLE", False: "CONFLICTING", None: "UNKNOWN"}
 
 Resolver = Callable[["rest.FakeGitHub", Any, dict[str, Any], GraphQLResolveInfo], Any]
 RESOLVERS: dict[tuple[str, str], Resolver] = {}
@@ -144,6 +166,8 @@ class GraphQLState:
     projects: dict[str, ProjectV2] = field(default_factory=dict)
     faults: list[GraphQLFault] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # The points of the request being executed, which rateLimit reports.
+    request_cost: int = 0
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self.ids):06d}"
@@ -212,6 +236,11 @@ def execute_request(fake: rest.FakeGitHub, body: Any) -> rest.Reply:
         if fault.errors is not None:
             return rest.Reply(fault.status, {"data": None, "errors": fault.errors})
         return rest.Reply(fault.status, rest._error_body(fault.status, "Server Error"))
+    cost = cost_of(document, variables, body.get("operationName"))
+    fake.graphql_requests += 1
+    fake.graphql_cost += cost
+    fake.graphql_remaining = max(0, fake.graphql_remaining - cost)
+    fake.graphql.request_cost = cost
     result = execute(
         schema(),
         document,
@@ -224,6 +253,45 @@ def execute_request(fake: rest.FakeGitHub, body: Any) -> rest.Reply:
     if result.errors:
         answer["errors"] = [_formatted(e) for e in result.errors]
     return rest.Reply(body=answer)
+
+
+def cost_of(document, variables: dict[str, Any], operation: str | None) -> int:
+    """GitHub's rate-limit points for an operation: every connection counts
+    the pages it could take (the product of the `first`/`last` of the
+    connections it sits in), summed, divided by 100 and rounded; at least 1."""
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+
+    def page_size(node: FieldNode) -> int | None:
+        for argument in node.arguments:
+            if argument.name.value in ("first", "last"):
+                value = value_from_ast_untyped(argument.value, variables)
+                if isinstance(value, int):
+                    return value
+        return None
+
+    def pages(selection_set: SelectionSetNode | None, times: int) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                size = page_size(selection)
+                if size is not None:
+                    total += times
+                inner = times * size if size is not None else times
+                total += pages(selection.selection_set, inner)
+            elif isinstance(selection, InlineFragmentNode):
+                total += pages(selection.selection_set, times)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                total += pages(fragment and fragment.selection_set, times)
+        return total
+
+    found = get_operation_ast(document, operation)
+    requests = pages(found.selection_set, 1) if found else 0
+    return max(1, int(requests / 100 + 0.5))
 
 
 def _root_fields(document) -> set[str]:
@@ -355,6 +423,8 @@ def _content(repo: rest.Repo, issue: rest.Issue) -> dict[str, Any]:
         "state": issue.state.upper(),
         "closed": issue.state == "closed",
         "url": f"{rest.WEB_URL}/{repo.full_name}/{kind}/{issue.number}",
+        "createdAt": issue.created_at,
+        "updatedAt": issue.updated_at,
         "_repo": repo,
         "_issue": issue,
     }
@@ -365,6 +435,11 @@ def _content(repo: rest.Repo, issue: rest.Issue) -> dict[str, Any]:
             headRefName=issue.head_ref,
             baseRefName=issue.base_ref,
             headRefOid=issue.head_sha,
+            mergeable=MERGEABLE[issue.mergeable],
+            mergeStateStatus=_merge_state_status(issue),
+            # The double's merges never meet a rebase conflict.
+            canBeRebased=True,
+            reviewDecision=rest.review_decision(issue),
         )
         if issue.state == "closed":
             data["state"] = "MERGED" if issue.merged else "CLOSED"
@@ -574,6 +649,313 @@ def _item_field_value(fake, parent, args, info):
         "color": "GRAY",
         "field": _status_field(project),
     }
+
+
+# ------------------------------------------------ search, pulls, commits, refs
+
+
+def _merge_state_status(pull: rest.Pull) -> str:
+    if pull.draft:
+        return "DRAFT"
+    if pull.mergeable is None:
+        return "UNKNOWN"
+    if not pull.mergeable:
+        return "DIRTY"
+    return "BLOCKED" if pull.blocked else "CLEAN"
+
+
+def _commit(repo: rest.Repo, sha: str) -> dict[str, Any]:
+    return {
+        "__typename": "Commit",
+        "id": base64.b64encode(f"0:C{sha}".encode()).decode(),
+        "oid": sha,
+        "abbreviatedOid": sha[:7],
+        "message": repo.commit_messages.get(sha, ""),
+        "_repo": repo,
+        "_sha": sha,
+    }
+
+
+def _ref(repo: rest.Repo, branch: str) -> dict[str, Any] | None:
+    sha = repo.branches.get(branch)
+    if sha is None:
+        return None
+    return {
+        "__typename": "Ref",
+        "id": rest._node_id("REF", repo.id) + branch,
+        "name": branch,
+        "prefix": "refs/heads/",
+        "target": _commit(repo, sha),
+        "_repo": repo,
+        "_branch": branch,
+    }
+
+
+def _latest_statuses(repo: rest.Repo, sha: str) -> list[rest.Status]:
+    """The newest status of each context, oldest context first, as the
+    combined status reports them."""
+    latest: dict[str, rest.Status] = {}
+    for status in rest._statuses_newest_first(repo, sha):
+        latest.setdefault(status.context, status)
+    return sorted(latest.values(), key=lambda status: status.id)
+
+
+def _status_context(status: rest.Status) -> dict[str, Any]:
+    return {
+        "__typename": "StatusContext",
+        "id": rest._node_id("SC", status.id),
+        "context": status.context,
+        "state": status.state.upper(),
+        "description": status.description,
+        "targetUrl": status.target_url,
+        "createdAt": status.created_at,
+    }
+
+
+def _check_suites(repo: rest.Repo, sha: str) -> list[list[rest.CheckRun]]:
+    """The check runs of sha grouped by app, the latest run of each name."""
+    suites: dict[str, dict[str, rest.CheckRun]] = {}
+    for run in repo.check_runs:
+        if run.sha == sha:
+            suites.setdefault(run.app, {})[run.name] = run
+    return [list(runs.values()) for runs in suites.values()]
+
+
+def _check_run(run: rest.CheckRun) -> dict[str, Any]:
+    return {
+        "__typename": "CheckRun",
+        "id": rest._node_id("CR", run.id),
+        "databaseId": run.id,
+        "name": run.name,
+        "status": run.status.upper(),
+        "conclusion": run.conclusion.upper() if run.conclusion else None,
+    }
+
+
+def _check_suite(runs: list[rest.CheckRun]) -> dict[str, Any]:
+    done = all(run.status == "completed" for run in runs)
+    return {
+        "__typename": "CheckSuite",
+        "id": rest._node_id("CS", runs[0].id),
+        "status": "COMPLETED" if done else "IN_PROGRESS",
+        "_runs": runs,
+    }
+
+
+@resolver("Query", "search")
+def _query_search(fake, parent, args, info):
+    if args["type"] != "ISSUE":
+        raise GraphQLFakeError(
+            f"The double searches issues and pull requests, not {args['type']}.",
+            "UNPROCESSABLE",
+        )
+    query = args["query"]
+    if len(query) > MAX_SEARCH_LENGTH:
+        raise GraphQLFakeError(
+            f"The search is longer than {MAX_SEARCH_LENGTH} characters.",
+            "UNPROCESSABLE",
+        )
+    terms = rest._parse_search(query)
+    for _, key, _ in terms:
+        if (
+            key not in rest._SEARCH_MATCHERS
+            and key not in rest.IGNORED_SEARCH_QUALIFIERS
+        ):
+            raise GraphQLFakeError(
+                f"Unsupported search qualifier {key!r}", "UNPROCESSABLE"
+            )
+    try:
+        found = [
+            (repo, issue)
+            for repo in fake._repos.values()
+            for issue in repo.issues.values()
+            if rest._search_matches(repo, issue, terms)
+        ]
+    except ValueError as error:
+        raise GraphQLFakeError(f"Invalid search: {error}", "UNPROCESSABLE")
+    # By repository, then number, so that pages do not shift between calls.
+    found.sort(key=lambda hit: (hit[0].org, hit[0].name, hit[1].number))
+    page = connection(found, args, "search", lambda hit: _content(*hit))
+    page["issueCount"] = len(found)
+    return page
+
+
+@resolver("Query", "rateLimit")
+def _query_rate_limit(fake, parent, args, info):
+    used = fake._rate_limit - fake.graphql_remaining
+    return {
+        "__typename": "RateLimit",
+        "cost": fake.graphql.request_cost,
+        "limit": fake._rate_limit,
+        "remaining": fake.graphql_remaining,
+        "used": used,
+        "nodeCount": 0,
+        "resetAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(fake._rate_reset)),
+    }
+
+
+@resolver("Repository", "owner")
+def _repository_owner(fake, parent, args, info):
+    return _organization(fake, parent["_repo"].org)
+
+
+@resolver("Repository", "ref")
+def _repository_ref(fake, parent, args, info):
+    name = args["qualifiedName"]
+    if name.startswith("refs/") and not name.startswith("refs/heads/"):
+        return None  # only branches are modelled
+    return _ref(parent["_repo"], name.removeprefix("refs/heads/"))
+
+
+@resolver("Ref", "branchProtectionRule")
+def _ref_protection(fake, parent, args, info):
+    repo, branch = parent["_repo"], parent["_branch"]
+    if branch not in repo.protected:
+        return None
+    contexts = repo.required_contexts.get(branch, [])
+    return {
+        "__typename": "BranchProtectionRule",
+        "id": rest._node_id("BPR", repo.id) + branch,
+        "pattern": branch,
+        "requiresStatusChecks": bool(contexts),
+        "requiredStatusCheckContexts": list(contexts),
+    }
+
+
+def _author(fake, parent, args, info):
+    user = fake._users.get(parent["_issue"].author)
+    if user is None:
+        return None
+    kind = "Bot" if user.type == "Bot" else "User"
+    return {"__typename": kind, "login": user.login, "id": rest._node_id("U", user.id)}
+
+
+def _repository_of(fake, parent, args, info):
+    return _repository(fake, parent["_repo"])
+
+
+def _labels(fake, parent, args, info):
+    repo, issue = parent["_repo"], parent["_issue"]
+
+    def render(name: str) -> dict[str, Any]:
+        label = repo.labels.get(name.lower())
+        return {
+            "__typename": "Label",
+            "id": rest._node_id("LA", label.id if label else 0),
+            "name": name,
+            "color": label.color if label else "ededed",
+            "description": label.description if label else "",
+        }
+
+    return connection(list(issue.labels), args, "labels", render)
+
+
+def _milestone(fake, parent, args, info):
+    repo, issue = parent["_repo"], parent["_issue"]
+    milestone = repo.milestones.get(issue.milestone or 0)
+    if milestone is None:
+        return None
+    return {
+        "__typename": "Milestone",
+        "id": rest._node_id("MI", milestone.id),
+        "number": milestone.number,
+        "title": milestone.title,
+        "state": milestone.state.upper(),
+    }
+
+
+for _kind in ("Issue", "PullRequest"):
+    RESOLVERS[(_kind, "author")] = _author
+    RESOLVERS[(_kind, "repository")] = _repository_of
+    RESOLVERS[(_kind, "labels")] = _labels
+    RESOLVERS[(_kind, "milestone")] = _milestone
+
+
+@resolver("PullRequest", "baseRef")
+def _pull_base_ref(fake, parent, args, info):
+    return _ref(parent["_repo"], parent["_issue"].base_ref)
+
+
+@resolver("PullRequest", "headRef")
+def _pull_head_ref(fake, parent, args, info):
+    return _ref(parent["_repo"], parent["_issue"].head_ref)
+
+
+@resolver("PullRequest", "commits")
+def _pull_commits(fake, parent, args, info):
+    repo, pull = parent["_repo"], parent["_issue"]
+    shas = list(pull.commits)
+    if not shas or shas[-1] != pull.head_sha:
+        shas.append(pull.head_sha)  # the head moved without its list
+    return connection(
+        shas,
+        args,
+        "commits",
+        lambda sha: {"__typename": "PullRequestCommit", "commit": _commit(repo, sha)},
+    )
+
+
+@resolver("PullRequest", "statusCheckRollup")
+def _pull_rollup(fake, parent, args, info):
+    return _rollup(parent["_repo"], parent["_issue"].head_sha)
+
+
+@resolver("Commit", "status")
+def _commit_status(fake, parent, args, info):
+    statuses = _latest_statuses(parent["_repo"], parent["_sha"])
+    if not statuses:
+        return None
+    return {
+        "__typename": "Status",
+        "state": rest._combined_state(statuses).upper(),
+        "contexts": [_status_context(status) for status in statuses],
+    }
+
+
+@resolver("Commit", "checkSuites")
+def _commit_check_suites(fake, parent, args, info):
+    suites = _check_suites(parent["_repo"], parent["_sha"])
+    return connection(suites, args, "checkSuites", _check_suite)
+
+
+@resolver("CheckSuite", "checkRuns")
+def _suite_check_runs(fake, parent, args, info):
+    return connection(parent["_runs"], args, "checkRuns", _check_run)
+
+
+def _rollup(repo: rest.Repo, sha: str) -> dict[str, Any] | None:
+    """A commit's check runs and latest statuses together, or None when it
+    has neither, as on GitHub."""
+    runs = [run for suite in _check_suites(repo, sha) for run in suite]
+    statuses = _latest_statuses(repo, sha)
+    if not runs and not statuses:
+        return None
+    states = {rest._combined_state(statuses)} if statuses else set()
+    for run in runs:
+        if run.status != "completed":
+            states.add("pending")
+        elif run.conclusion not in ("success", "neutral", "skipped"):
+            states.add("failure")
+    state = next((s for s in ("failure", "pending") if s in states), "success").upper()
+    return {
+        "__typename": "StatusCheckRollup",
+        "state": state,
+        "_contexts": [*map(_check_run, runs), *map(_status_context, statuses)],
+    }
+
+
+@resolver("Commit", "statusCheckRollup")
+def _commit_rollup(fake, parent, args, info):
+    return _rollup(parent["_repo"], parent["_sha"])
+
+
+@resolver("StatusCheckRollup", "contexts")
+def _rollup_contexts(fake, parent, args, info):
+    page = connection(parent["_contexts"], args, "contexts", lambda node: node)
+    kinds = [node["__typename"] for node in parent["_contexts"]]
+    page["checkRunCount"] = kinds.count("CheckRun")
+    page["statusContextCount"] = kinds.count("StatusContext")
+    return page
 
 
 # ------------------------------------------------------------------- mutations
