@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ from hook.events import (
     typed_event,
 )
 from hook.external import forward_to
-from hook.models import WebhookDelivery
+from hook.models import WebhookDelivery, delivery_insert
 from hook.plugins.base import PluginContext
 from hook.plugins.registry import get_plugin
 from prow import metrics
@@ -68,27 +68,24 @@ def delivery_record(*, guid: str, event: str, payload: dict, body: bytes) -> int
     now = timezone.now()
     # One statement for the common case (a new GUID): this is the hot path
     # of every webhook, and the raw body GitHub sent is already the JSON.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT,
-            [
-                guid,
-                event,
-                ev.action[:64],
-                ev.org[:100],
-                ev.repo[:100],
-                ev.sender[:100],
-                _as_text(body, payload),
-                Status.DONE if handled_here else Status.PENDING,
-                now,
-                now if handled_here else None,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is not None:
+    delivery_id = delivery_insert(
+        [
+            guid,
+            event,
+            ev.action[:64],
+            ev.org[:100],
+            ev.repo[:100],
+            ev.sender[:100],
+            _as_text(body, payload),
+            Status.DONE if handled_here else Status.PENDING,
+            now,
+            now if handled_here else None,
+        ]
+    )
+    if delivery_id is not None:
         if not handled_here:
-            transaction.on_commit(lambda: dispatcher.submit(row[0]), robust=True)
-        return row[0]
+            transaction.on_commit(lambda: dispatcher.submit(delivery_id), robust=True)
+        return delivery_id
     return _redelivered(guid)
 
 
@@ -97,16 +94,6 @@ def _as_text(body: bytes, payload: dict) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:  # JSON may come in UTF-16 or 32 too
         return json.dumps(payload)
-
-
-_INSERT = """
-    INSERT INTO hook_webhookdelivery (guid, event, action, org, repo, sender,
-        payload, status, received_at, finished_at, attempts, last_error,
-        plugin_results, redeliveries)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, '', '{}', 0)
-    ON CONFLICT (guid) DO NOTHING
-    RETURNING id
-"""
 
 
 def _redelivered(guid: str) -> int:
