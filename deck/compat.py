@@ -8,9 +8,10 @@ DEFAULT_LIMIT by default) and narrowed in SQL, never in Python.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import F, Func, IntegerField
@@ -19,10 +20,15 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
+from deck import tide_views
+from deck.podinfo import LOCAL_RUN_ANNOTATIONS
 from deck.queries import FilterError, JobFilters, filtered_jobs
+from jobs.executors import cluster_configured
 from jobs.models import SPEC_COLUMNS
 from jobs.serialization import OMITTABLE, prowjob_to_dict
 from prow.config.active import active_config
+from tide.models import HistoryRecord, Pool
+from tide.queries_text import query_fields, query_text
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000
@@ -116,12 +122,14 @@ def script_response(payload: Any, var: str = "") -> HttpResponse:
     return response
 
 
-def _script(request, payload: Any) -> HttpResponse:
+def _script(request, build: Callable[[], Any]) -> HttpResponse:
+    """The payload `build` makes, wrapped as ?var= asks; a bad name is
+    refused before anything is read."""
     try:
         var = script_var(request.GET)
     except FilterError as exc:
         return bad_request(str(exc))
-    return script_response(payload, var)
+    return script_response(build(), var)
 
 
 def _limit(value: str | None) -> int:
@@ -225,19 +233,126 @@ def prowjobs_js(request):
         prowjob_to_dict(record, prowjob_namespace=namespace, omit=keep)
         for record in prowjob_rows(filters, extra, omit, limit)
     ]
+    if "annotations" not in omit and not cluster_configured():
+        for item in items:
+            if item["status"].get("pod_name"):
+                annotations = item["metadata"].setdefault("annotations", {})
+                annotations.update(LOCAL_RUN_ANNOTATIONS)
     return script_response({"items": items}, var)
+
+
+def _graphql_pull(pr: Mapping, pool: Pool) -> dict:
+    """A pull request summary in the shape of the original's GraphQL
+    PullRequest, which its Deck reads from /tide.js."""
+    return {
+        "Number": pr.get("number"),
+        "Author": {"Login": pr.get("author", "")},
+        "Title": pr.get("title", ""),
+        "HeadRefName": pr.get("head_ref", ""),
+        "HeadRefOID": pr.get("sha", ""),
+        "BaseRef": {"Name": pool.branch, "Prefix": "refs/heads/"},
+        "Labels": {"Nodes": [{"Name": name} for name in pr.get("labels", [])]},
+        "Repository": {
+            "Name": pool.repo,
+            "NameWithOwner": f"{pool.org}/{pool.repo}",
+            "Owner": {"Login": pool.org},
+        },
+    }
+
+
+def _batch_pending(pool: Pool) -> list[dict]:
+    """The pull requests of the pool's pending batches, each once."""
+    seen: dict[int, dict] = {}
+    for batch in pool.batches:
+        if batch.get("state") == "pending":
+            for pr in batch.get("pulls", []):
+                seen.setdefault(pr.get("number"), pr)
+    return list(seen.values())
+
+
+def _pool_dict(pool: Pool) -> dict:
+    def pulls(summaries):
+        return [_graphql_pull(pr, pool) for pr in summaries]
+
+    return {
+        "Org": pool.org,
+        "Repo": pool.repo,
+        "Branch": pool.branch,
+        "SuccessPRs": pulls(pool.success_prs),
+        "PendingPRs": pulls(pool.pending_prs),
+        "MissingPRs": pulls(pool.missing_prs),
+        "BatchPending": pulls(_batch_pending(pool)),
+        "Action": pool.action,
+        "Target": pulls(pool.target),
+        "Blockers": [
+            {
+                "Number": b.get("number"),
+                "Title": b.get("title", ""),
+                "URL": b.get("url", ""),
+            }
+            for b in pool.blockers
+        ],
+        "Error": pool.error,
+        "TenantIDs": [],
+    }
+
+
+def _go_time(moment) -> str:
+    # Go writes UTC times as RFC 3339 with a Z.
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _record_dict(record: HistoryRecord) -> dict:
+    """A record with the original's JSON names; empty fields left out as
+    its omitempty tags leave them out."""
+    out: dict[str, Any] = {"time": _go_time(record.created), "action": record.action}
+    if record.base_sha:
+        out["baseSHA"] = record.base_sha
+    if record.targets:
+        out["target"] = [
+            {
+                "number": t.get("number"),
+                "author": t.get("author", ""),
+                "sha": t.get("sha", ""),
+                **{k: t[k] for k in ("title", "head_ref") if t.get(k)},
+            }
+            for t in record.targets
+        ]
+    if record.error:
+        out["err"] = record.error
+    out["tenantids"] = []
+    return out
 
 
 @require_safe
 def tide_js(request):
-    """GET /tide.js in the original's shape. Tide fills Queries (its search
-    strings), TideQueries (the configured queries) and Pools once it runs
-    here; until then they are empty, so the original's pages still load."""
-    return _script(request, {"Queries": [], "TideQueries": [], "Pools": []})
+    """GET /tide.js in the original's shape: Queries (the search strings of
+    tide.queries), TideQueries (those queries as configured) and Pools (as
+    Tide's last sync left them; hidden repositories left out)."""
+
+    def build():
+        queries = active_config().config.tide.queries
+        return {
+            "Queries": [query_text(q) for q in queries],
+            "TideQueries": [query_fields(q) for q in queries],
+            "Pools": [_pool_dict(pool) for pool in tide_views.pools()],
+        }
+
+    return _script(request, build)
 
 
 @require_safe
 def tide_history_js(request):
-    """GET /tide-history.js: `{"History": {pool: [record, ...]}}`, empty
-    until Tide keeps a history here."""
-    return _script(request, {"History": {}})
+    """GET /tide-history.js: `{"History": {"org/repo:branch": [record, ...]}}`,
+    each pool's newest records first, as many as the original keeps."""
+
+    def build():
+        by_pool = tide_views.recent_history_by_pool()
+        return {
+            "History": {
+                key: [_record_dict(r) for r in records]
+                for key, records in by_pool.items()
+            }
+        }
+
+    return _script(request, build)

@@ -19,6 +19,7 @@ from deck.badges import FAILED_STATES
 from deck.history import HEAVY_COLUMNS
 from deck.queries import public_jobs
 from deck.templatetags.deck_tags import run_duration
+from deck.tide_views import pull_tide
 from jobs.models import ProwJob, ProwJobState
 from prow.config.active import active_config
 
@@ -109,5 +110,7 @@ def pull(request, org: str, repo: str, number: int):
         "max_runs": MAX_RUNS,
         "link": link,
         "repo_url": f"{link}/{org}/{repo}",
+        # What Tide knows: its pool, what it waits for, batches, history.
+        "tide": pull_tide(org, repo, number),
     }
     return render(request, "deck/pull.html", context)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from deck import views
+from deck import tide_views, views
 
 app_name = "deck"
 urlpatterns = [
@@ -15,5 +15,8 @@ urlpatterns = [
         name="job-artifact",
     ),
     path("periodics/<str:name>/run", views.run_periodic, name="run-periodic"),
+    path("tide", tide_views.tide, name="tide"),
+    path("tide-history", tide_views.tide_history, name="tide-history"),
+    path("health", views.health, name="health"),
     path("", include("deck.compat_urls")),
 ]

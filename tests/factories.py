@@ -26,6 +26,7 @@ from factory.django import DjangoModelFactory
 from hook.models import WebhookDelivery
 from jobs.labels import REPORTER_NAME, prowjob_labels_and_annotations
 from jobs.models import COMPLETE_STATES, ProwJob, ProwJobState, ProwJobType
+from tide.models import Action, HistoryRecord, Pool
 
 # What a configured job's pod runs when a test does not care.
 POD_SPEC = {"containers": [{"image": "golang:1.23", "command": ["make", "test"]}]}
@@ -342,3 +343,73 @@ class WebhookDeliveryFactory(DjangoModelFactory):
             else None
         )
     )
+
+
+def tide_pull(number: int = 7, **fields) -> dict:
+    """A pull request summary as Tide stores it in a pool (the dict of
+    tide.pools.pull_summary); `reason` is what it waits for."""
+    org = fields.pop("org", "acme")
+    repo = fields.pop("repo", "app")
+    summary = {
+        "number": number,
+        "author": "alice",
+        "title": f"Change {number}",
+        "sha": f"{number:040x}",
+        "head_ref": f"change-{number}",
+        "labels": ["lgtm", "approved"],
+        "url": f"https://github.com/{org}/{repo}/pull/{number}",
+        "reason": "In merge pool.",
+    }
+    summary.update(fields)
+    return summary
+
+
+class TidePoolFactory(DjangoModelFactory):
+    """acme/app:main as a sync leaves it: one pull request ready to merge
+    (#7), Tide's action MERGE on it. Pass the lists to shape the pool."""
+
+    class Meta:
+        model = Pool
+        django_get_or_create = ("org", "repo", "branch")
+
+    org = "acme"
+    repo = "app"
+    branch = "main"
+    base_sha = "b" * 40
+    action = Action.MERGE
+    success_prs = factory.LazyAttribute(
+        lambda o: [tide_pull(7, org=o.org, repo=o.repo)]
+    )
+    pending_prs = factory.LazyFunction(list)
+    missing_prs = factory.LazyFunction(list)
+    target = factory.LazyAttribute(lambda o: list(o.success_prs[:1]))
+    batches = factory.LazyFunction(list)
+    blockers = factory.LazyFunction(list)
+    error = ""
+    synced_at = factory.LazyFunction(timezone.now)
+
+
+class TideHistoryFactory(DjangoModelFactory):
+    """Tide merged acme/app#7 into main a moment ago."""
+
+    class Meta:
+        model = HistoryRecord
+
+    org = "acme"
+    repo = "app"
+    branch = "main"
+    action = Action.MERGE
+    base_sha = "b" * 40
+    targets = factory.LazyFunction(
+        lambda: [
+            {
+                "number": 7,
+                "author": "alice",
+                "sha": "7".rjust(40, "0"),
+                "title": "Change 7",
+                "head_ref": "change-7",
+            }
+        ]
+    )
+    error = ""
+    created = factory.LazyFunction(timezone.now)

@@ -8,7 +8,7 @@ or a logged-in session with its CSRF token.
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from deck.api import config, deliveries, prowjobs
+from deck.api import config, deliveries, prowjobs, tide
 from deck.api.base import not_found
 from deck.api.docs import ApiDocsView
 
@@ -65,9 +65,12 @@ urlpatterns = [
         deliveries.DeliveryReplayApi.as_view(),
         name="api-delivery-replay",
     ),
-    # Tide's pools and merge history (v1/tide/pools/, v1/tide/history/)
-    # belong here once the tide app keeps them; nothing is served for them
-    # until then rather than an empty stand-in.
+    path("v1/tide/pools/", tide.TidePoolListApi.as_view(), name="api-tide-pools"),
+    path(
+        "v1/tide/history/",
+        tide.TideHistoryListApi.as_view(),
+        name="api-tide-history",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(), name="api-docs"),
     re_path(r"^(?P<path>.*)$", not_found),

@@ -20,7 +20,14 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
 from jobs.models import ProwJobState, ProwJobType
-from tests.factories import ProwJobFactory, WebhookDeliveryFactory
+from tests.factories import (
+    ProwJobFactory,
+    TideHistoryFactory,
+    TidePoolFactory,
+    WebhookDeliveryFactory,
+    tide_pull,
+)
+from tide.models import Action
 
 CONFIG = """\
 deck:
@@ -109,6 +116,30 @@ def rows(activate_config):
     for job_type in ProwJobType:
         ProwJobFactory(detailed=True, type=job_type, state=ProwJobState.SUCCESS)
     WebhookDeliveryFactory(guid=DELIVERY, event="push", payload={"ref": "main"})
+    # Tide's lists answer with every part of a pool and a record filled in.
+    TidePoolFactory(
+        action=Action.TRIGGER_BATCH,
+        pending_prs=[tide_pull(2, reason="Not mergeable. Retesting: unit")],
+        missing_prs=[tide_pull(3, labels=[], reason="Not mergeable.")],
+        batches=[
+            {
+                "pulls": [tide_pull(1), tide_pull(2)],
+                "state": "pending",
+                "jobs": [
+                    {
+                        "name": str(RUNNING_JOB),
+                        "job": "batch-unit",
+                        "state": "pending",
+                        "url": f"http://deck/view/{RUNNING_JOB}",
+                    }
+                ],
+            }
+        ],
+        blockers=[{"number": 9, "title": "Freeze", "url": "https://gh/9"}],
+        error="GitHub said 502",
+    )
+    TideHistoryFactory()
+    TideHistoryFactory(action=Action.ERROR, base_sha="", targets=[], error="boom")
 
 
 @pytest.fixture
