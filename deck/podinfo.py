@@ -15,6 +15,17 @@ from jobs.plank import POD_INFO
 
 logger = logging.getLogger(__name__)
 
+# What /prowjobs.js adds to a job the local executor ran: the original's
+# shape has no way to say so, and its agent, cluster, pod name and image
+# would otherwise read as a pod on a cluster.
+LOCAL_RUN_ANNOTATIONS = {
+    "prow.k8s.io/executor": "local",
+    "prow.k8s.io/executor-note": (
+        "ran as processes on the Prow host: no pod, no cluster, no isolation; "
+        "the image was not used"
+    ),
+}
+
 
 def pod_info(artifacts: list[JobArtifact]) -> dict:
     """What plank kept of the ended pod (podinfo.json); {} before it ends."""

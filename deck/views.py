@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from kubernetes.config import ConfigException
 
+from deck.health_page import health_report
 from deck.permissions import can_act_on_job, can_start_periodic, github_login
 from deck.podinfo import pod_info, ran_locally
 from deck.queries import (
@@ -305,3 +306,10 @@ def run_periodic(request, name):
         raise Http404(f"No periodic job named {name}")
     messages.success(request, f"Started {name}.")
     return redirect("deck:job-detail", name=job.name)
+
+
+@require_GET
+def health(request):
+    """What a person checks first when nothing seems to happen: workers,
+    queues, beat, webhooks (refused ones too), the config and GitHub."""
+    return render(request, "deck/health.html", {"health": health_report()})

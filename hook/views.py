@@ -10,7 +10,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from hook import hmac_secrets
+from hook import hmac_secrets, refusals
 from hook.events import repo_of
 from hook.plugin_help import plugin_help_document
 from hook.services import delivery_record
@@ -109,6 +109,7 @@ def webhook(request):
         secrets = hmac_secrets.secrets_from(settings.PROW_HMAC_SECRET_FILE)
     except hmac_secrets.SecretsUnavailable as exc:
         logger.error("webhook refused: %s", exc)
+        refusals.record(refusals.NO_SECRET)
         return _text(403, "403 Forbidden: no webhook secret is configured")
     # Every token is tried over the raw bytes before anything is parsed, so
     # an unsigned body costs one HMAC per token, never a JSON parse.
@@ -125,9 +126,11 @@ def webhook(request):
             signers, reason = frozenset(), "signature does not match"
     if not signers:
         logger.warning("webhook %s refused: %s", guid, reason)
+        refusals.record(refusals.BAD_SIGNATURE)
         return _text(403, f"403 Forbidden: Invalid X-Hub-Signature-256 - {reason}")
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
     if content_type != "application/json":
+        refusals.record(refusals.CONTENT_TYPE)
         return _text(
             400,
             "400 Bad Request: Hook only accepts content-type: application/json - "

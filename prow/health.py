@@ -1,7 +1,10 @@
 """Liveness and readiness, for Kubernetes probes and the README's smoke test."""
 
 import logging
+import time
 
+from celery.signals import beat_init, before_task_publish
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -12,6 +15,10 @@ from prow.config.startup import config_missing
 from prow.github.pause import paused_credentials
 
 logger = logging.getLogger(__name__)
+
+# When beat last sent a task, for the health page: beat has no port to ask,
+# and a beat that died leaves every sweep and periodic silently undone.
+BEAT_TICK_KEY = "prow:beat:last-tick"
 
 
 @never_cache
@@ -73,3 +80,17 @@ def healthz_ready(request):
             {"ready": False, "problems": problems, **paused}, status=503
         )
     return JsonResponse({"ready": True, **paused})
+
+
+@beat_init.connect
+def _watch_beat_ticks(sender=None, **kwargs):
+    # Connected only in beat, so a web or worker process sending a task
+    # never passes for a tick.
+    before_task_publish.connect(_beat_ticked, weak=False)
+
+
+def _beat_ticked(sender=None, **kwargs):
+    try:
+        cache.set(BEAT_TICK_KEY, time.time(), None)
+    except Exception:
+        logger.warning("beat tick not recorded", exc_info=True)

@@ -103,6 +103,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "prow.metrics.WebhookMetricsMiddleware",
+    # Before anything asks for the host: a refused Host gets the setting
+    # to change instead of a bare 400.
+    "hook.refusals.DisallowedHostHint",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

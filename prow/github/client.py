@@ -118,7 +118,17 @@ def _translate(exc: Exception, what: str) -> GitHubError:
     if isinstance(exc, TokenFileMissing):
         # The credential may be mounted again; the call itself was fine.
         return GitHubTransientError(f"{what}: {exc}")
+    if isinstance(exc, requests.RequestException) and _dry_mode():
+        return GitHubTransientError(
+            f"{what}: GitHub unreachable at {settings.PROW_GITHUB_ENDPOINT} "
+            f"({type(exc).__name__}). Dry mode (no token or App) sends no "
+            "writes but still reads from GitHub, so it needs the network"
+        )
     return GitHubTransientError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+def _dry_mode() -> bool:
+    return not (settings.PROW_GITHUB_TOKEN_PATH or settings.PROW_GITHUB_APP_ID)
 
 
 @contextmanager

@@ -226,7 +226,9 @@ class GitHubAdapter(HTTPAdapter):
                 # A write is sent again only if it never left: any other
                 # failure may come after GitHub acted on it.
                 never_sent = isinstance(exc, requests.ConnectTimeout)
-                if not (read or never_sent) or attempt >= retries:
+                # Without a credential this is dry mode, often tried with no
+                # network at all: say so at once rather than after retries.
+                if not (read or never_sent) or attempt >= retries or key is None:
                     raise
                 attempt += 1
                 stats.incr("retries")
