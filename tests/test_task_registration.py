@@ -26,6 +26,8 @@ def test_registered_task_names():
         "jobs.tasks.sync_prowjobs",
         "prow.config.tasks.active_version",
         "prow.config.tasks.sync_config_files",
+        "tide.tasks.sync_repo",
+        "tide.tasks.tick",
     ]
 
 
