@@ -8,9 +8,10 @@ arrive but are turned away, and why. Only the reason is kept.
 
 import logging
 
-from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
+
+from prow import counters
 
 logger = logging.getLogger(__name__)
 
@@ -32,29 +33,20 @@ def _key(reason: str) -> str:
 
 
 def record(reason: str) -> None:
-    """Count one refused webhook. A cache outage loses the count, never
-    the answer to GitHub."""
+    """Count one refused webhook."""
     if reason not in REASONS:
         raise ValueError(f"unknown refusal reason {reason!r}")
-    key = _key(reason)
-    try:
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.add(key, 0, None)
-            cache.incr(key)
-    except Exception:
-        logger.warning("cannot count refused webhook (%s)", reason, exc_info=True)
+    counters.count(_key(reason))
 
 
 def counts() -> dict[str, int]:
     """Refused webhooks by reason, every reason listed (0 when none)."""
-    values = cache.get_many([_key(reason) for reason in REASONS])
-    return {reason: int(values.get(_key(reason), 0)) for reason in REASONS}
+    values = counters.read([_key(reason) for reason in REASONS])
+    return {reason: values[_key(reason)] for reason in REASONS}
 
 
 def reset() -> None:
-    cache.delete_many([_key(reason) for reason in REASONS])
+    counters.reset([_key(reason) for reason in REASONS])
 
 
 class DisallowedHostHint:

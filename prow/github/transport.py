@@ -35,7 +35,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
-from prow import metrics
+from prow import counters, metrics
 from prow.github import pause
 
 logger = logging.getLogger(__name__)
@@ -68,23 +68,14 @@ class Stats:
     KEYS = ("hits", "misses", "rate_limited", "retries")
 
     def incr(self, name: str) -> None:
-        key = f"github:stats:{name}"
-        try:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.add(key, 0, None)
-                cache.incr(key)
-        except Exception:
-            # Counters are for dashboards; a cache outage must not fail a call.
-            logger.warning("cannot count github %s", name, exc_info=True)
+        counters.count(f"github:stats:{name}")
 
     def snapshot(self) -> dict[str, int]:
-        values = cache.get_many([f"github:stats:{k}" for k in self.KEYS])
-        return {k: values.get(f"github:stats:{k}", 0) for k in self.KEYS}
+        values = counters.read([f"github:stats:{k}" for k in self.KEYS])
+        return {k: values[f"github:stats:{k}"] for k in self.KEYS}
 
     def reset(self) -> None:
-        cache.delete_many([f"github:stats:{k}" for k in self.KEYS])
+        counters.reset([f"github:stats:{k}" for k in self.KEYS])
 
 
 stats = Stats()
