@@ -658,9 +658,11 @@ def sync(*, repo: tuple[str, str] | None = None, full: bool = False) -> SyncRepo
     report.pools = len(pools)
     _forget_pools(pools, repo)
     workers = max(1, min(config.tide.max_goroutines, len(pools)))
-    # An event's sync writes its pool's statuses at once; the periodic one
-    # only every status_update_period.
-    statuses = repo is not None or _statuses_due(config)
+    # Statuses are the periodic sync's, every status_update_period: an
+    # event's sync only acts, so a backlog of spaced status writes (a first
+    # sync over many pull requests) never stands between an event and its
+    # merge.
+    statuses = repo is None and _statuses_due(config)
 
     budget = StatusBudget(settings.PROW_TIDE_STATUS_WRITES_PER_SYNC)
     options = {"write_statuses": statuses, "budget": budget}
