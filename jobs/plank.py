@@ -397,6 +397,11 @@ def _finish(
             fields["completion_time"] = min(
                 max(pod.finish_time, job.start_time), timezone.now()
             )
+        # A short run can end before plank records the pod as created: the
+        # runner's start time keeps the timeline in order.
+        started = pod.start_time
+        if started is not None and job.pending_time and started < job.pending_time:
+            fields["pending_time"] = max(started, job.start_time)
     if delete:
         try:
             executor.delete(namespace, name)

@@ -50,6 +50,23 @@ def test_a_job_ends_when_its_command_exited_not_when_plank_looked(local):  # noq
 
 
 @pytest.mark.django_db
+def test_a_run_that_ended_before_plank_recorded_its_pod_keeps_its_order(local):  # noqa: F811
+    job = periodic(["/bin/sh", "-c", "exit 0"])
+    sync_job(job.pk)
+    folder = pod_folder(local, job)
+    wait_until(lambda: pod_phase(folder) == "Succeeded", 10, what="the pod to end")
+    # As when recording the new pod took longer than the command did.
+    job.refresh_from_db()
+    type(job).objects.filter(pk=job.pk).update(
+        pending_time=job.pending_time + timedelta(seconds=5)
+    )
+    sync_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == "success"
+    assert job.start_time <= job.pending_time <= job.completion_time
+
+
+@pytest.mark.django_db
 def test_exit_code_and_reason_are_kept_and_shown(local, client):  # noqa: F811
     failed = run_until_done(periodic(["/bin/sh", "-c", "echo broken; exit 3"]))
     assert failed.state == "failure"
