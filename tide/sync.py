@@ -692,6 +692,11 @@ def sync(*, repo: tuple[str, str] | None = None, full: bool = False) -> SyncRepo
     return report
 
 
+def mark_synced() -> None:
+    """Count an attempt as the period's sync, even one that failed."""
+    _set_mark(SYNC_MARK, timezone.now())
+
+
 def sync_due(config: ProwConfig) -> bool:
     last = _mark(SYNC_MARK)
     if last is None:

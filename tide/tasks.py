@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 
 from prow.config.active import active_config
+from prow.errors import TransientError
 from prow.locks import session_try_lock
 from prow.tasks import prow_task
 from prow.wakeups import woken
@@ -30,7 +31,14 @@ def tick() -> None:
         if not acquired:
             logger.info("tide: a sync is already running")
             return
-        report = sync.sync()
+        try:
+            report = sync.sync()
+        except TransientError as exc:
+            # GitHub unreachable or rate-limited: one line, and the next try
+            # a sync period from now rather than at every tick.
+            sync.mark_synced()
+            logger.warning("tide: sync skipped until the next period: %s", exc)
+            return
         logger.info(
             "tide: synced %d pools, %d GraphQL requests (cost %d), actions %s",
             report.pools,

@@ -11,7 +11,7 @@ from django.db import connection
 from jobs.labels import CREATED_BY_TIDE
 from jobs.models import ProwJob, ProwJobState, ProwJobType
 from jobs.services import prowjob_transition
-from tide import sync
+from tide import sync, tasks
 from tide.models import Action, HistoryRecord, Pool, WrittenStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -358,3 +358,12 @@ def test_a_repository_deleted_since_it_was_tracked_does_not_stop_the_others(
     sync.sync(full=True)
     assert merged(github) == [1]
     assert not Pool.objects.filter(repo="old").exists()
+
+
+def test_a_periodic_sync_github_cannot_answer_waits_a_period(github, caplog):
+    github.fail_next("POST", "/graphql", status=502, times=10)
+    tasks.tick()
+    assert "tide: sync skipped until the next period" in caplog.text
+    caplog.clear()
+    tasks.tick()  # not due again yet: nothing is tried, nothing logged
+    assert "tide" not in caplog.text
