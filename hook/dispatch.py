@@ -116,21 +116,32 @@ class DeliveryDispatcher:
             ids = [self._queue.get()]
             # Wait for company only when busy: an id arriving soon after the
             # last send is part of a stream; a lone one goes out at once.
-            busy = time.monotonic() - last_send < BUSY_SECONDS
-            deadline = time.monotonic() + (self.linger if busy else 0.0)
-            while len(ids) < self.batch:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    ids.append(self._queue.get(timeout=remaining))
-                except queue.Empty:
-                    break
+            # One sleep rather than a wake-up per id: under load that woke
+            # this thread for every request, and each time it took the GIL
+            # from the threads answering them.
+            if time.monotonic() - last_send < BUSY_SECONDS:
+                time.sleep(self.linger)
+            ids.extend(self._waiting())
             try:
-                self._send(ids)
+                self._send_all(ids)
             finally:
                 last_send = time.monotonic()
-                self._done(len(ids))
+
+    def _waiting(self) -> list[int]:
+        ids = []
+        while True:
+            try:
+                ids.append(self._queue.get_nowait())
+            except queue.Empty:
+                return ids
+
+    def _send_all(self, ids: list[int]) -> None:
+        for start in range(0, len(ids), self.batch):
+            chunk = ids[start : start + self.batch]
+            try:
+                self._send(chunk)
+            finally:
+                self._done(len(chunk))
 
     def _send(self, ids: list[int]) -> None:
         if not publish(task_named("hook.tasks.handle_deliveries"), ids, ids):
@@ -139,16 +150,7 @@ class DeliveryDispatcher:
     def drain(self) -> None:
         """Send what is waiting now (at exit, so a clean shutdown leaves the
         sweeper nothing to do)."""
-        ids = []
-        while True:
-            try:
-                ids.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        for start in range(0, len(ids), self.batch):
-            chunk = ids[start : start + self.batch]
-            self._send(chunk)
-            self._done(len(chunk))
+        self._send_all(self._waiting())
 
 
 dispatcher = DeliveryDispatcher()

@@ -9,6 +9,7 @@
    a dead worker left half done.
 """
 
+import codecs
 import json
 import logging
 import time
@@ -90,6 +91,9 @@ def delivery_record(*, guid: str, event: str, payload: dict, body: bytes) -> int
 
 
 def _as_text(body: bytes, payload: dict) -> str:
+    if body.startswith(codecs.BOM_UTF8):
+        # json reads the body past a BOM, but not the text kept from it.
+        body = body[len(codecs.BOM_UTF8) :]
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:  # JSON may come in UTF-16 or 32 too

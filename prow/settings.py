@@ -106,6 +106,8 @@ MIDDLEWARE = [
     # Before anything asks for the host: a refused Host gets the setting
     # to change instead of a bare 400.
     "hook.refusals.DisallowedHostHint",
+    # Webhooks skip what follows: it is all for people, not GitHub.
+    "hook.views.WebhookShortcut",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -254,6 +254,7 @@ def test_unsigned_body_is_refused_without_being_parsed(post_webhook, monkeypatch
         return real_loads(text, *args, **kwargs)
 
     monkeypatch.setattr("hook.views.json.loads", loads)
+    monkeypatch.setattr("hook.views.orjson.loads", loads)
     response = post_webhook("issues", None, raw=body, secret="wrong")
     assert response.status_code == 403
     assert True not in parsed
