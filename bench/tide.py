@@ -865,7 +865,7 @@ def report(args, plan, syncs, changed, idle_again, merges, merge_cost, checks) -
             f"first sync read {args.pulls} pull requests with {first_reads} "
             f"requests ({first.cost.graphql} GraphQL, {first.cost.reads} REST) "
             f"(target <= {FIRST_SYNC_READS_TARGET}); its {first.cost.writes} "
-            "writes are one status a pull request plus the merges",
+            "writes are statuses (within the per-sync budget) and merges",
         ),
         (
             p50 <= P50_TARGET and p99 <= P99_TARGET,
