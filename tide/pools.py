@@ -22,7 +22,7 @@ from jobs.models import ProwJob, ProwJobState, ProwJobType
 from jobs.reporter import BASE_SHA_DELIMITER
 from prow.config.schema import Presubmit, ProwConfig
 from tide import merging, queries
-from tide.contexts import ContextPolicy, context_policy, required_jobs
+from tide.contexts import ContextPolicy, context_policy, needs_changes, required_jobs
 from tide.models import Action
 from tide.types import (
     CONFLICTING,
@@ -157,9 +157,8 @@ def _exclusion(
     tide = config.tide
     if pr.draft:
         return PENDING, "Not mergeable. PR is a draft."
-    why = queries.closest_unmet(config, pr)
-    if why or not queries.matches(config, pr):
-        return PENDING, f"Not mergeable. {why}".strip()
+    if not queries.matches(config, pr):
+        return PENDING, f"Not mergeable. {queries.closest_unmet(config, pr)}".strip()
     if pr.mergeable == CONFLICTING:
         return ERROR, "Not mergeable. PR has a merge conflict."
     _, problem = merging.merge_method(tide, pr)
@@ -297,12 +296,11 @@ def decide(
         presubmits=presubmits,
         protected_contexts=tip.protected_contexts,
     )
-    needs_changes = any(
-        job.run_if_changed or job.skip_if_only_changed for job in presubmits
-    )
+    # Changed files are read only when a required job depends on them.
+    wants_changes = needs_changes(presubmits)
     members: dict[int, Member] = {}
     for pr in pulls:
-        changed = changes(pr) if needs_changes else None
+        changed = changes(pr) if wants_changes else None
         members[pr.number] = Member(
             pr,
             required_jobs(presubmits, branch, changed),

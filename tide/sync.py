@@ -170,13 +170,14 @@ def _forget_unseen(
     tracked = TrackedPull.objects.filter(org=org, read_at__lt=read_at)
     if repos is not None:
         tracked = tracked.filter(repo__in=repos)
-    gone = [
-        row.pk
-        for row in tracked.only("pk", "repo", "number")
-        if (row.repo, row.number) not in seen
-    ]
-    for row in TrackedPull.objects.filter(pk__in=gone):
-        _forget_statuses(row.org, row.repo, [row.number])
+    gone: list[int] = []
+    by_repo: dict[str, list[int]] = defaultdict(list)
+    for row in tracked.only("pk", "repo", "number"):
+        if (row.repo, row.number) not in seen:
+            gone.append(row.pk)
+            by_repo[row.repo].append(row.number)
+    for repo, numbers in by_repo.items():
+        _forget_statuses(org, repo, numbers)
     TrackedPull.objects.filter(pk__in=gone).delete()
 
 
